@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Build (or reuse from cache) the e2e control-plane binaries:
-#   /var/cache/nucleus/k8s-$KUBE_VERSION/{kube-apiserver,kube-controller-manager,etcd,helm,kwok}
+#   /var/cache/nucleus/k8s-$KUBE_VERSION/{kube-apiserver,kube-controller-manager,kube-scheduler,etcd,helm,kwok}
 # plus kwok's fast node/pod stages (kwok-stages.yaml) next to them.
 #
-# kube-apiserver and kube-controller-manager come from the wrapper module in e2e/kube-bins
+# kube-apiserver, kube-controller-manager and kube-scheduler come from the wrapper module in e2e/kube-bins
 # (k8s.io/kubernetes + every staging module replaced with its published v0 tag), etcd from
 # Debian trixie's etcd-server .deb, helm and kwok from `go install`. Each piece is skipped
 # when its binary is already in the cache. Build time and peak RSS of each piece are
@@ -21,6 +21,8 @@ CACHE_ROOT="${NUCLEUS_CACHE:-/var/cache/nucleus}"
 BIN="$CACHE_ROOT/k8s-$KUBE_VERSION"
 STATS="$BIN/build-stats.txt"
 WRAPPER="$REPO_ROOT/e2e/kube-bins"
+# kube-scheduler binds kwok's fake pods to the fake node, so Deployments become Available.
+KUBE_CMDS="kube-apiserver kube-controller-manager kube-scheduler"
 
 export GOWORK=off GOTOOLCHAIN=local CGO_ENABLED=0
 export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
@@ -81,8 +83,10 @@ regen_wrapper() {
 }
 
 build_kube() {
-  if [ -x "$BIN/kube-apiserver" ] && [ -x "$BIN/kube-controller-manager" ]; then
-    log "kube-apiserver, kube-controller-manager: cached"
+  local cmd missing=0
+  for cmd in $KUBE_CMDS; do [ -x "$BIN/$cmd" ] || missing=1; done
+  if [ "$missing" = 0 ]; then
+    log "$KUBE_CMDS: cached"
     return
   fi
   if ! grep -q "k8s.io/kubernetes $KUBE_VERSION" "$WRAPPER/go.mod"; then
@@ -100,8 +104,7 @@ build_kube() {
   (cd "$WRAPPER" && go mod download)
   # Built one at a time so each gets its own time/RSS figure; the second reuses the
   # shared packages from the Go build cache.
-  local cmd
-  for cmd in kube-apiserver kube-controller-manager; do
+  for cmd in $KUBE_CMDS; do
     if [ -x "$BIN/$cmd" ]; then continue; fi
     log "building $cmd $KUBE_VERSION (slow on a cold cache)"
     (cd "$WRAPPER" && timed "$cmd" go build -mod=readonly -trimpath -pgo=off -ldflags "$ld" \
