@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# The project's test command (README) and CI's entry point (.ci/run execs it).
+#
+# Stages, each timed, each with a header; a failed stage does not stop the run, but the
+# script exits non-zero when any stage failed:
+#   setup        Postgres, kube binaries, wasm toolchain, Chromium (all idempotent, cached
+#                under /var/cache/nucleus)
+#   fmt          cargo fmt --all --check
+#   clippy       cargo clippy --workspace --all-targets -- -D warnings
+#   crd-drift    crdgen output vs crds/ (when the operator has a crdgen binary)
+#   helm         helm lint --strict + helm template of charts/* (when present)
+#   cluster-up   e2e control plane (e2e/scripts/cluster.sh), stopped again on exit
+#   cargo-test   cargo test --workspace with the services' env exported
+#   wasm         verifier-wasm/test.sh (when present)
+#
+# Env: CARGO_TARGET_DIR (default /var/cache/nucleus/target), NUCLEUS_E2E_DIR (default
+# /tmp/nucleus-e2e), NUCLEUS_TEST_TIMEOUT (cargo test limit, default 45m), CI.
+set -uo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO_ROOT"
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/nucleus/target}"
+export NUCLEUS_E2E_DIR="${NUCLEUS_E2E_DIR:-/tmp/nucleus-e2e}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+LOG_DIR="${NUCLEUS_TEST_LOG_DIR:-/var/cache/nucleus/test-logs}"
+mkdir -p "$CARGO_TARGET_DIR" "$LOG_DIR"
+
+RESULTS=()
+FAILED=0
+PASSED=0
+RUN_START=$SECONDS
+
+header() { printf '\n==================== %s ====================\n' "$*"; }
+
+# stage NAME CMD...: runs CMD with a header and timing; records the outcome.
+stage() {
+  local name=$1; shift
+  header "$name"
+  local t0=$SECONDS rc=0
+  "$@" || rc=$?
+  local secs=$((SECONDS - t0))
+  if [ $rc -eq 0 ]; then
+    PASSED=$((PASSED + 1))
+    RESULTS+=("$(printf '%-12s ok     %5ss' "$name" "$secs")")
+    printf -- '---- %s: ok (%ss)\n' "$name" "$secs"
+  else
+    FAILED=$((FAILED + 1))
+    RESULTS+=("$(printf '%-12s FAILED %5ss (exit %s)' "$name" "$secs" "$rc")")
+    printf -- '---- %s: FAILED (exit %s, %ss)\n' "$name" "$rc" "$secs"
+  fi
+  return 0
+}
+
+# skip NAME REASON: a stage that does not apply yet (printed, not counted).
+skip() {
+  header "$1"
+  echo "skipped: $2"
+  RESULTS+=("$(printf '%-12s skipped (%s)' "$1" "$2")")
+}
+
+# timed_sub LABEL CMD...: a sub-step with its own timing line.
+timed_sub() {
+  local label=$1; shift
+  local t0=$SECONDS rc=0
+  "$@" || rc=$?
+  printf -- '  [%s] %ss%s\n' "$label" "$((SECONDS - t0))" "$([ $rc -eq 0 ] || echo " FAILED (exit $rc)")"
+  return $rc
+}
+
+# eval_exports CMD...: runs CMD and evaluates the `export X=...` lines it prints.
+eval_exports() {
+  local out
+  out=$("$@") || return $?
+  eval "$(grep -E '^export [A-Z_][A-Z0-9_]*=' <<<"$out")"
+}
+
+setup_wasm_bg() {
+  if [ -f verifier-wasm/Cargo.toml ]; then
+    bash scripts/lib/wasm-toolchain.sh all >"$LOG_DIR/wasm-toolchain.out" 2>"$LOG_DIR/wasm-toolchain.log"
+  else
+    echo "no verifier-wasm crate yet" >"$LOG_DIR/wasm-toolchain.log"
+    : >"$LOG_DIR/wasm-toolchain.out"
+  fi
+}
+
+do_setup() {
+  local rc=0 wasm_pid wasm_rc=0
+  timed_sub postgres eval_exports bash scripts/lib/postgres.sh || rc=1
+  timed_sub chromium eval_exports bash scripts/lib/browser.sh || rc=1
+  # The wasm toolchain (mostly downloads on a cold machine) overlaps the kube build.
+  local w0=$SECONDS
+  setup_wasm_bg &
+  wasm_pid=$!
+  timed_sub kube-bins bash e2e/scripts/kube-bins.sh >/dev/null || rc=1
+  wait "$wasm_pid" || wasm_rc=$?
+  sed 's/^/  /' "$LOG_DIR/wasm-toolchain.log" | grep -v '^  I: ' | tail -n 20
+  printf -- '  [wasm-toolchain] %ss (overlapped)%s\n' "$((SECONDS - w0))" "$([ $wasm_rc -eq 0 ] || echo " FAILED (exit $wasm_rc)")"
+  if [ $wasm_rc -eq 0 ]; then
+    eval "$(grep -E '^export [A-Z_][A-Z0-9_]*=' "$LOG_DIR/wasm-toolchain.out")"
+  else
+    rc=1
+  fi
+  return $rc
+}
+
+do_crd_drift() {
+  local snap rc=0
+  snap=$(mktemp -d)
+  mkdir -p crds
+  cp -a crds/. "$snap/"
+  # crdgen writes crds/*.yaml from the Rust types; the checked-in files must match.
+  if ! cargo run -q -p nucleus-operator --bin crdgen; then
+    rc=1
+  elif ! diff -ru "$snap" crds; then
+    echo "crds/ differs from crdgen output: run 'cargo run -p nucleus-operator --bin crdgen' and commit crds/"
+    rc=1
+  else
+    echo "crds/ matches crdgen output ($(find crds -name '*.yaml' | wc -l) files)"
+  fi
+  # Leave the working tree as it was.
+  find crds -mindepth 1 -delete
+  cp -a "$snap/." crds/
+  rm -rf "$snap"
+  return $rc
+}
+
+do_helm() {
+  local helm="${NUCLEUS_E2E_HELM:-$(bash e2e/scripts/kube-bins.sh 2>/dev/null)/helm}" c rc=0
+  [ -x "$helm" ] || { echo "helm not found at $helm"; return 1; }
+  for c in charts/*/; do
+    [ -f "$c/Chart.yaml" ] || continue
+    echo "helm lint --strict $c"
+    "$helm" lint --strict "$c" || rc=1
+    echo "helm template $c"
+    "$helm" template nucleus-ci "$c" >"$LOG_DIR/helm-template-$(basename "$c").yaml" || rc=1
+    echo "  rendered $(grep -c '^kind:' "$LOG_DIR/helm-template-$(basename "$c").yaml") objects"
+  done
+  return $rc
+}
+
+CLUSTER_STARTED=0
+cleanup() {
+  if [ "$CLUSTER_STARTED" = 1 ]; then
+    header "cluster-down"
+    bash e2e/scripts/cluster.sh down || true
+  fi
+}
+trap cleanup EXIT
+
+do_cluster_up() {
+  CLUSTER_STARTED=1
+  eval_exports bash e2e/scripts/cluster.sh up
+}
+
+do_cargo_test() {
+  echo "NUCLEUS_TEST_POSTGRES_URL=${NUCLEUS_TEST_POSTGRES_URL:-<unset>}"
+  echo "NUCLEUS_E2E_KUBECONFIG=${NUCLEUS_E2E_KUBECONFIG:-<unset>}"
+  local rc=0
+  timeout --signal=TERM --kill-after=60 "${NUCLEUS_TEST_TIMEOUT:-45m}" \
+    cargo test --workspace --no-fail-fast 2>&1 | tee "$LOG_DIR/cargo-test.log"
+  rc=${PIPESTATUS[0]}
+  [ $rc -eq 124 ] && echo "cargo test timed out after ${NUCLEUS_TEST_TIMEOUT:-45m}"
+  return $rc
+}
+
+echo "nucleus test run: repo $REPO_ROOT, CARGO_TARGET_DIR=$CARGO_TARGET_DIR, CI=${CI:-false}, $(date -u +%FT%TZ)"
+
+stage setup do_setup
+stage fmt cargo fmt --all --check
+stage clippy cargo clippy --workspace --all-targets -- -D warnings
+if [ -f operator/Cargo.toml ] && grep -q 'name = "crdgen"' operator/Cargo.toml; then
+  stage crd-drift do_crd_drift
+else
+  skip crd-drift "the operator has no crdgen binary"
+fi
+if compgen -G "charts/*/Chart.yaml" >/dev/null; then
+  stage helm do_helm
+else
+  skip helm "no charts/*/Chart.yaml"
+fi
+stage cluster-up do_cluster_up
+stage cargo-test do_cargo_test
+if [ -x verifier-wasm/test.sh ] || [ -f verifier-wasm/test.sh ]; then
+  stage wasm bash verifier-wasm/test.sh
+else
+  skip wasm "no verifier-wasm/test.sh"
+fi
+
+header "summary ($((SECONDS - RUN_START))s)"
+printf '%s\n' "${RESULTS[@]}"
+if [ -f "$LOG_DIR/cargo-test.log" ]; then
+  awk '/^test result:/ {
+         for (i = 1; i <= NF; i++) {
+           if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) g += $i
+         }
+         n++
+       }
+       END { if (n) printf "cargo test totals over %d test binaries: %d passed, %d failed, %d ignored\n", n, p, f, g }' \
+    "$LOG_DIR/cargo-test.log"
+fi
+echo "stages: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
