@@ -279,7 +279,7 @@ EOF
   cat "$ENV_FILE"
 }
 
-KCM_CONTROLLERS="${NUCLEUS_E2E_KCM_CONTROLLERS:-garbage-collector-controller,namespace-controller,deployment-controller,replicaset-controller,statefulset-controller,disruption-controller,serviceaccount-controller,serviceaccount-token-controller,root-ca-certificate-publisher-controller}"
+KCM_CONTROLLERS="${NUCLEUS_E2E_KCM_CONTROLLERS:-garbage-collector-controller,namespace-controller,deployment-controller,replicaset-controller,statefulset-controller,disruption-controller,serviceaccount-controller,serviceaccount-token-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller}"
 
 case "${1:-}" in
   up) cmd_up ;;
