@@ -1,0 +1,3 @@
+//! API types by version.
+
+pub mod v1alpha1;
