@@ -496,7 +496,7 @@ fn accepted_tokens() {
 fn refused_tokens_with_their_reasons() {
     let store = ci_store();
     let td = ci();
-    let unknown = |kid: &str| JwtSvidError::UnknownKid {
+    let unknown = move |kid: &str| JwtSvidError::UnknownKid {
         trust_domain: td.clone(),
         kid: kid.into(),
     };
