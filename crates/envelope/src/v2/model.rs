@@ -1,0 +1,128 @@
+//! The v2 bundle JSON (`crates/envelope/README.md` is the normative description). Unknown
+//! members are errors at every level and duplicate attribute keys are refused, so what is
+//! parsed is exactly what was signed.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// The `format` value of a v2 bundle.
+pub const FORMAT_V2: &str = "nucleus-bundle/v2";
+
+/// A v2 provenance bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleV2 {
+    /// Always [`FORMAT_V2`].
+    pub format: String,
+    /// The session id (signed inside every edge).
+    pub session: String,
+    /// The session's edges in chain order (`seq` 0, 1, …).
+    pub edges: Vec<EdgeV2>,
+    /// Where the edges are in the log, and the cosigned checkpoint.
+    pub log: LogProofV2,
+    /// Optional payload (exact bytes, base64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<PayloadV2>,
+    /// Optional issuer signature binding the payload to the chain head.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding: Option<BindingV2>,
+}
+
+/// One edge, with its issuer signature. Every member except `sig` is signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeV2 {
+    /// Position in the session chain (0-based, equal to the edge's index).
+    pub seq: u64,
+    /// The id this derivation produced.
+    pub child: String,
+    /// The ids it was derived from.
+    pub parents: Vec<String>,
+    /// The kind (free-form, e.g. `tool_call`).
+    pub kind: String,
+    /// SHA-256 of the content, 64 lowercase hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_sha256_hex: Option<String>,
+    /// Timestamp, canonical RFC 3339 UTC (`Z`, 0/3/6/9 fractional digits).
+    pub ts: String,
+    /// Attributes (keys unique).
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "unique_string_map"
+    )]
+    pub attrs: BTreeMap<String, String>,
+    /// Issuer key id, looked up in the trust anchor's `trust_jwks`.
+    pub kid: String,
+    /// base64 of the 64-byte Ed25519 signature over the edge's canonical encoding.
+    pub sig: String,
+}
+
+/// The log part of a bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogProofV2 {
+    /// The checkpoint as a full signed note: body, blank line, the log's signature line and
+    /// the witnesses' cosignature/v1 lines.
+    pub checkpoint: String,
+    /// One inclusion proof per edge, in edge order.
+    pub inclusion: Vec<InclusionV2>,
+}
+
+/// An RFC 6962 inclusion proof of one edge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InclusionV2 {
+    /// The edge's leaf index in the log.
+    pub leaf_index: u64,
+    /// Sibling hashes, leaf to root, each 64 hex.
+    pub proof_hex: Vec<String>,
+}
+
+/// The payload, carried as its exact bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayloadV2 {
+    /// Media type of the bytes (signed by the binding).
+    pub media_type: String,
+    /// Canonical base64 of the payload bytes.
+    pub data_b64: String,
+}
+
+/// The payload binding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BindingV2 {
+    /// Issuer key id, looked up in the trust anchor's `trust_jwks`.
+    pub kid: String,
+    /// base64 of the 64-byte Ed25519 signature over the binding message.
+    pub sig: String,
+}
+
+fn unique_string_map<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    struct UniqueMap;
+    impl<'de> Visitor<'de> for UniqueMap {
+        type Value = BTreeMap<String, String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object of string values with unique keys")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((k, v)) = map.next_entry::<String, String>()? {
+                if out.contains_key(&k) {
+                    return Err(serde::de::Error::custom(format!(
+                        "duplicate attribute key {k:?}"
+                    )));
+                }
+                out.insert(k, v);
+            }
+            Ok(out)
+        }
+    }
+    deserializer.deserialize_map(UniqueMap)
+}
