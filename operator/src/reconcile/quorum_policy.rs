@@ -525,3 +525,139 @@ async fn finish(
     }
     Ok(action)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOG: &str = "de192ec3cc4e5c2c037b4980dda1b3e95fccb4fe7d90d0284cbd16661a06be9f";
+
+    fn key(i: u8) -> String {
+        hex::encode(
+            ed25519_dalek::SigningKey::from_bytes(&[i; 32])
+                .verifying_key()
+                .as_bytes(),
+        )
+    }
+
+    fn spec() -> QuorumPolicySpec {
+        serde_json::from_value(serde_json::json!({
+            "log": {"publicKey": LOG},
+            "witnesses": [
+                {"name": "a", "witnessRef": {"name": "witness-a"}},
+                {"name": "b", "witnessRef": {"name": "witness-b", "namespace": "other"}},
+                {"name": "c", "publicKey": key(3), "url": "https://c.example"}
+            ],
+            "groups": [{"name": "q", "threshold": "2", "members": ["a", "b", "c"]}],
+            "quorum": "q"
+        }))
+        .unwrap()
+    }
+
+    fn found(k: String) -> Lookup {
+        Lookup::Found {
+            key: k,
+            url: None,
+            source: "raw".into(),
+        }
+    }
+
+    #[test]
+    fn renders_a_policy_the_library_accepts() {
+        let text =
+            render_structured(&spec(), &[found(key(1)), found(key(2)), found(key(3))]).unwrap();
+        assert!(text.starts_with(&format!("log {LOG}\n")));
+        assert!(text.contains("group q 2 a b c\n"));
+        assert!(text.ends_with("quorum q\n"));
+        let policy = validate(&text).unwrap();
+        assert_eq!(policy.witnesses.len(), 3);
+        assert_eq!(min_quorum_size(&policy), Some(2));
+        let one: BTreeSet<String> = ["a".to_owned()].into();
+        let two: BTreeSet<String> = ["a".to_owned(), "c".to_owned()].into();
+        assert!(!policy.is_satisfied(&one));
+        assert!(policy.is_satisfied(&two));
+    }
+
+    #[test]
+    fn missing_witness_renders_nothing() {
+        let err = render_structured(
+            &spec(),
+            &[
+                found(key(1)),
+                Lookup::Missing("b: not found".into()),
+                found(key(3)),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(err, ["b: not found"]);
+    }
+
+    #[test]
+    fn parse_errors_carry_line_and_message() {
+        let text = format!(
+            "witness a {}\nwitness b {}\ngroup g 3 a b\nquorum g\n",
+            key(1),
+            key(2)
+        );
+        let r = validate(&text).unwrap_err();
+        assert_eq!(r.reason, "PolicyInvalid");
+        assert!(r.message.starts_with("line 3: "), "{}", r.message);
+        let r = validate("witness a nothex\nquorum a\n").unwrap_err();
+        assert!(r.message.starts_with("line 1: "), "{}", r.message);
+    }
+
+    #[test]
+    fn quorum_none_is_refused() {
+        let r = validate(&format!("witness a {}\nquorum none\n", key(1))).unwrap_err();
+        assert_eq!(r.reason, "QuorumNone");
+    }
+
+    #[test]
+    fn min_quorum_size_handles_nesting() {
+        let text = format!(
+            "witness a {}\nwitness b {}\nwitness c {}\nwitness d {}\ngroup eu any a b\ngroup us any c d\ngroup both all eu us\nquorum both\n",
+            key(1),
+            key(2),
+            key(3),
+            key(4)
+        );
+        let policy = validate(&text).unwrap();
+        assert_eq!(min_quorum_size(&policy), Some(2));
+    }
+
+    #[test]
+    fn trust_anchor_has_the_verifier_shape() {
+        let text =
+            render_structured(&spec(), &[found(key(1)), found(key(2)), found(key(3))]).unwrap();
+        let policy = validate(&text).unwrap();
+        let jwks = serde_json::json!({"keys": []});
+        let anchor = trust_anchor(
+            &policy,
+            &text,
+            Some("example.nucleus.dev/log"),
+            Some(jwks.clone()),
+        );
+        let v = serde_json::to_value(&anchor).unwrap();
+        assert_eq!(
+            v["trusted_witnesses_hex"],
+            serde_json::json!([key(1), key(2), key(3)])
+        );
+        assert_eq!(v["cosignature_threshold"], 2);
+        assert_eq!(v["policy"], text);
+        assert_eq!(v["origin"], "example.nucleus.dev/log");
+        assert_eq!(v["trust_witness_pubkey_hex"], LOG);
+        assert_eq!(v["trust_jwks"], jwks);
+        let no_jwks = serde_json::to_value(trust_anchor(&policy, &text, None, None)).unwrap();
+        assert!(no_jwks.get("trust_jwks").is_none() && no_jwks.get("origin").is_none());
+    }
+
+    #[test]
+    fn references_resolve_default_namespace() {
+        let mut p = QuorumPolicy::new("p", spec());
+        p.metadata.namespace = Some("ns".into());
+        assert!(references(&p, "ns", "witness-a"));
+        assert!(!references(&p, "other", "witness-a"));
+        assert!(references(&p, "other", "witness-b"));
+        assert!(!references(&p, "ns", "witness-b"));
+    }
+}

@@ -698,3 +698,175 @@ pub fn desired_deployment(
         ..Default::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nucleus_lineage::vkey::KeyType;
+
+    fn witness() -> Witness {
+        let spec: WitnessSpec = serde_json::from_value(serde_json::json!({
+            "witnessName": "nucleus.witness/aws-use1",
+            "origins": [{
+                "origin": "example.nucleus.dev/log",
+                "keyName": "example.nucleus.dev/log",
+                "publicKey": "de192ec3cc4e5c2c037b4980dda1b3e95fccb4fe7d90d0284cbd16661a06be9f"
+            }],
+            "seed": {"secretRef": {"name": "seed", "key": "seed"}},
+            "database": {"postgres": {"urlSecretRef": {"name": "db", "key": "url"}}}
+        }))
+        .unwrap();
+        let mut w = Witness::new("witness-a", spec);
+        w.metadata.namespace = Some("ns".into());
+        w
+    }
+
+    #[test]
+    fn seed_parses_hex_and_raw_and_rejects_others() {
+        let seed = [7u8; 32];
+        assert_eq!(parse_seed(hex::encode(seed).as_bytes()).unwrap(), seed);
+        assert_eq!(
+            parse_seed(format!(" {}\n", hex::encode(seed)).as_bytes()).unwrap(),
+            seed
+        );
+        assert_eq!(parse_seed(&seed).unwrap(), seed);
+        assert_eq!(parse_seed(b"abcd"), Err(SeedError::BadLength(4)));
+        assert!(
+            parse_seed(&[b'z'; 64]).is_err(),
+            "64 non-hex chars are not a seed"
+        );
+    }
+
+    #[test]
+    fn derived_key_is_the_lineage_cosignature_vkey() {
+        let seed = [9u8; 32];
+        let k = derive_key("nucleus.witness/aws-use1", &seed).unwrap();
+        let expected = SigningKey::from_bytes(&seed).verifying_key();
+        assert_eq!(k.public_key_hex, hex::encode(expected.as_bytes()));
+        let parsed = Vkey::parse(&k.vkey).unwrap();
+        assert_eq!(parsed.key_type, KeyType::Cosignature);
+        assert_eq!(parsed.name, "nucleus.witness/aws-use1");
+        assert_eq!(format!("{:08x}", parsed.key_id), k.key_id);
+        assert_eq!(
+            parsed.key_id,
+            nucleus_lineage::vkey::key_id(
+                "nucleus.witness/aws-use1",
+                KeyType::Cosignature,
+                expected.as_bytes()
+            )
+        );
+        assert!(
+            derive_key("bad name", &seed).is_err(),
+            "a name with a space cannot form a vkey"
+        );
+    }
+
+    #[test]
+    fn origins_file_has_one_line_per_origin() {
+        let w = witness();
+        let text = origins_file(&w.spec);
+        let lines: Vec<_> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(
+            lines,
+            [
+                "example.nucleus.dev/log|example.nucleus.dev/log|de192ec3cc4e5c2c037b4980dda1b3e95fccb4fe7d90d0284cbd16661a06be9f"
+            ]
+        );
+    }
+
+    #[test]
+    fn deployment_is_hardened_and_wired() {
+        let w = witness();
+        let key = derive_key(&w.spec.witness_name, &[1u8; 32]).unwrap();
+        let d = desired_deployment(
+            &w,
+            &key,
+            "img:1",
+            &origins_file(&w.spec),
+            ObjectMeta::default(),
+        );
+        let pod = d.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+        let psc = pod.security_context.as_ref().unwrap();
+        assert_eq!(psc.run_as_non_root, Some(true));
+        assert_eq!(
+            psc.seccomp_profile.as_ref().unwrap().type_,
+            "RuntimeDefault"
+        );
+        assert_eq!(pod.automount_service_account_token, Some(false));
+        let c = &pod.containers[0];
+        let sc = c.security_context.as_ref().unwrap();
+        assert_eq!(sc.read_only_root_filesystem, Some(true));
+        assert_eq!(sc.allow_privilege_escalation, Some(false));
+        assert_eq!(
+            sc.capabilities.as_ref().unwrap().drop.as_deref(),
+            Some(&["ALL".to_owned()][..])
+        );
+        assert_eq!(c.image.as_deref(), Some("img:1"));
+        let path = |p: &Option<Probe>| {
+            p.as_ref()
+                .unwrap()
+                .http_get
+                .as_ref()
+                .unwrap()
+                .path
+                .clone()
+                .unwrap()
+        };
+        assert_eq!(path(&c.readiness_probe), "/readyz");
+        assert_eq!(path(&c.liveness_probe), "/healthz");
+        let args = c.args.as_ref().unwrap();
+        assert!(args.contains(&"--witness-seed-file=/etc/nucleus-witness/seed/seed".to_owned()));
+        assert!(
+            args.contains(&"--origins-file=/etc/nucleus-witness/origins/origins.txt".to_owned())
+        );
+        assert!(args.contains(&"--witness-name=nucleus.witness/aws-use1".to_owned()));
+        assert!(
+            args.iter().all(|a| !a.contains(&hex::encode([1u8; 32]))),
+            "no seed on the command line"
+        );
+        let env = &c.env.as_ref().unwrap()[0];
+        assert_eq!(env.name, "NUCLEUS_WITNESS_DB_URL");
+        assert!(env.value.is_none(), "the URL is never inlined");
+        let sel = env
+            .value_from
+            .as_ref()
+            .unwrap()
+            .secret_key_ref
+            .as_ref()
+            .unwrap();
+        assert_eq!((sel.name.as_str(), sel.key.as_str()), ("db", "url"));
+        let seed_vol = pod
+            .volumes
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|v| v.name == "seed")
+            .unwrap();
+        assert_eq!(
+            seed_vol.secret.as_ref().unwrap().secret_name.as_deref(),
+            Some("seed")
+        );
+    }
+
+    #[test]
+    fn config_hash_follows_origins_and_key() {
+        let w = witness();
+        let k1 = derive_key(&w.spec.witness_name, &[1u8; 32]).unwrap();
+        let k2 = derive_key(&w.spec.witness_name, &[2u8; 32]).unwrap();
+        let hash = |k: &WitnessKey, origins: &str| {
+            desired_deployment(&w, k, "img", origins, ObjectMeta::default())
+                .spec
+                .unwrap()
+                .template
+                .metadata
+                .unwrap()
+                .annotations
+                .unwrap()[CONFIG_HASH_ANNOTATION]
+                .clone()
+        };
+        let base = hash(&k1, "a");
+        assert_eq!(base, hash(&k1, "a"));
+        assert_ne!(base, hash(&k1, "b"), "origins change rolls the pods");
+        assert_ne!(base, hash(&k2, "a"), "key change rolls the pods");
+    }
+}

@@ -15,6 +15,10 @@
 //! Every status carries `observedGeneration` and a `conditions` list (a map keyed by
 //! `type`, at most [`conditions::MAX_CONDITIONS`]) with a `Ready` summary condition.
 
+// Several `printcolumn(type_ = ...)` entries in one `#[kube]` attribute are distinct columns,
+// not duplicates; clippy's lint cannot tell.
+#![allow(clippy::duplicated_attributes)]
+
 pub mod bundle_replica;
 pub mod conditions;
 pub mod federates_with;
