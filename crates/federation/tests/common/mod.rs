@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod https;
+
 use std::path::PathBuf;
 
 use nucleus_federation::{SpiffeBundle, TrustDomain};
