@@ -297,7 +297,7 @@ pub async fn spawn_witness(args: &[String]) -> Spawned {
         .arg(addr.to_string())
         .env_remove("NUCLEUS_WITNESS_SEED_HEX")
         .env_remove("NUCLEUS_WITNESS_DB_URL")
-        .env("RUST_LOG", "info")
+        .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
