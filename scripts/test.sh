@@ -9,7 +9,7 @@
 #   clippy       cargo clippy --workspace --all-targets -- -D warnings
 #   crd-drift    crdgen output vs crds/ (when the operator has a crdgen binary)
 #   helm         helm lint --strict + helm template of charts/* (when present)
-#   cluster-up   e2e control plane (e2e/scripts/cluster.sh), stopped again on exit
+#   cluster-up   e2e control plane (e2e/scripts/cluster.sh) + its smoke test, stopped on exit
 #   cargo-test   cargo test --workspace with the services' env exported
 #   wasm         verifier-wasm/test.sh (when present)
 #
@@ -136,7 +136,7 @@ trap cleanup EXIT
 
 do_cluster_up() {
   CLUSTER_STARTED=1
-  eval_exports bash e2e/scripts/cluster.sh up
+  eval_exports bash e2e/scripts/cluster.sh up && bash e2e/scripts/smoke.sh
 }
 
 do_cargo_test() {

@@ -81,7 +81,8 @@ cmd_status() {
 # start NAME ARGS...: runs $BIN/NAME detached (own session), logs to $D/logs/NAME.log.
 start() {
   local name=$1; shift
-  nohup setsid "$BIN/$name" "$@" >"$D/logs/$name.log" 2>&1 </dev/null &
+  # fd 8 is this script's lock: the daemons must not inherit (and so hold) it.
+  nohup setsid "$BIN/$name" "$@" >"$D/logs/$name.log" 2>&1 </dev/null 8>&- &
   echo $! >"$D/pids/$name.pid"
   log "started $name (pid $!)"
 }
@@ -184,7 +185,7 @@ node_ready() {
 cmd_up() {
   mkdir -p "$D"
   exec 8>"$D/.lock"
-  flock 8
+  flock -w 300 8 || die "another cluster.sh holds $D/.lock"
   if apiserver_ready && cmd_status 2>/dev/null; then
     log "already running; reusing $D"
     cat "$ENV_FILE"
@@ -214,7 +215,9 @@ cmd_up() {
 
   # ServiceAccount admission stays off (operator.md §4.6): Pods in a brand-new namespace
   # must not race the serviceaccount controller. TokenRequest (`kubectl create token`)
-  # only needs the signing key and issuer below.
+  # only needs the signing key and issuer below. TaintNodesByCondition is off too: it
+  # taints new Nodes not-ready, and only node-lifecycle-controller (not run: kwok's fast
+  # stages send no heartbeats) would lift that taint.
   start kube-apiserver \
     --etcd-servers "http://127.0.0.1:$EP" \
     --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$AP" \
@@ -228,7 +231,7 @@ cmd_up() {
     --service-account-key-file "$D/pki/sa.pub" \
     --service-account-signing-key-file "$D/pki/sa.key" \
     --service-cluster-ip-range 10.0.0.0/24 \
-    --disable-admission-plugins ServiceAccount \
+    --disable-admission-plugins ServiceAccount,TaintNodesByCondition \
     --allow-privileged=true --enable-priority-and-fairness=false --profiling=false
   write_kubeconfig
   write_env
@@ -286,7 +289,7 @@ case "${1:-}" in
   down)
     mkdir -p "$D"
     exec 8>"$D/.lock"
-    flock 8
+    flock -w 300 8 || die "another cluster.sh holds $D/.lock"
     cmd_down
     ;;
   env)

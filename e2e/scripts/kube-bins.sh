@@ -150,27 +150,32 @@ build_helm() {
 }
 
 build_kwok() {
-  if [ -x "$BIN/kwok" ] && [ -s "$BIN/kwok-stages.yaml" ]; then
+  if [ -x "$BIN/kwok" ]; then
     log "kwok: cached"
+  else
+    log "building kwok $KWOK_VERSION"
+    local out; out=$(mktemp -d "$BIN/.build.XXXXXX")
+    timed kwok env GOBIN="$out" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+    mv "$out/kwok" "$BIN/kwok"
+    rmdir "$out"
+  fi
+  if [ -s "$BIN/kwok-stages.yaml" ] && ! grep -q '^kind: Kustomization' "$BIN/kwok-stages.yaml"; then
     return
   fi
-  log "building kwok $KWOK_VERSION"
-  local out; out=$(mktemp -d "$BIN/.build.XXXXXX")
-  timed kwok env GOBIN="$out" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
-  local src; src="$(go env GOMODCACHE)/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage"
-  # kwok refuses to start without Stage definitions: the "fast" node and pod stages
-  # make nodes Ready and pods Running at once.
-  local f stages="$out/kwok-stages.yaml"
+  # kwok refuses to start without Stage definitions: the "fast" node and pod stages make
+  # nodes Ready and scheduled pods Running at once. Only the Stage documents are taken
+  # (the folders also hold kustomization files).
+  local src f stages="$BIN/kwok-stages.yaml.tmp"
+  src="$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')/kustomize/stage"
   : >"$stages"
   for f in "$src"/node/fast/*.yaml "$src"/pod/fast/*.yaml; do
-    [ -f "$f" ] || continue
+    grep -q '^kind: Stage$' "$f" || continue
     printf -- '---\n' >>"$stages"
     cat "$f" >>"$stages"
   done
   [ -s "$stages" ] || { log "no kwok stages found under $src"; exit 1; }
-  mv "$out/kwok-stages.yaml" "$BIN/kwok-stages.yaml"
-  mv "$out/kwok" "$BIN/kwok"
-  rmdir "$out"
+  mv "$stages" "$BIN/kwok-stages.yaml"
+  log "kwok stages: $(grep -c '^kind: Stage' "$BIN/kwok-stages.yaml") written to $BIN/kwok-stages.yaml"
 }
 
 ensure_tools
