@@ -135,7 +135,12 @@ cleanup() {
 trap cleanup EXIT
 
 do_cluster_up() {
-  CLUSTER_STARTED=1
+  # A cluster that was already running (a developer's) is reused and left running.
+  if bash e2e/scripts/cluster.sh status >/dev/null 2>&1; then
+    echo "reusing the running control plane in $NUCLEUS_E2E_DIR (left running afterwards)"
+  else
+    CLUSTER_STARTED=1
+  fi
   eval_exports bash e2e/scripts/cluster.sh up && bash e2e/scripts/smoke.sh
 }
 
