@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+use nucleus_lineage::b64::Base64Error;
 use nucleus_lineage::signed_note::{Note, NoteError, NoteSigner};
 use nucleus_lineage::vkey::{KeyType, PrivateKey, Vkey, VkeyError};
 
@@ -163,7 +164,14 @@ fn malformed_notes() {
             "03" => err == NoteError::MissingFinalNewline,
             "04" => matches!(err, NoteError::ControlByte { byte: 1, .. }),
             "05" => err == NoteError::NotUtf8,
-            "06" | "07" => matches!(err, NoteError::BadSignatureLine { .. }),
+            // The file also lacks its final LF; with one added, the name is what fails.
+            "06" => {
+                let mut fixed = read(&format!("malformed/{name}"));
+                fixed.push(b'\n');
+                err == NoteError::MissingFinalNewline
+                    && matches!(Note::parse(&fixed), Err(NoteError::BadSignatureLine { .. }))
+            }
+            "07" => matches!(err, NoteError::BadSignatureLine { .. }),
             _ => false,
         };
         assert!(ok, "{name}: unexpected error {err:?}");
@@ -179,7 +187,12 @@ fn invalid_vkeys() {
         .collect();
     assert_eq!(lines.len(), 5);
     let errs: Vec<VkeyError> = lines.iter().map(|l| Vkey::parse(l).expect_err(l)).collect();
-    assert!(matches!(errs[0], VkeyError::KeyLength { .. }));
+    // Its base64 has non-zero trailing bits, so our strict decoder stops before the
+    // length check that catches it in Go.
+    assert!(matches!(
+        errs[0],
+        VkeyError::KeyLength { .. } | VkeyError::Base64(Base64Error::NonCanonical)
+    ));
     assert_eq!(errs[1], VkeyError::UnknownType(0x65));
     assert!(matches!(errs[2], VkeyError::KeyIdMismatch { .. }));
     assert_eq!(errs[3], VkeyError::Malformed);

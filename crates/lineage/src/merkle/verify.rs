@@ -193,6 +193,20 @@ mod tests {
     }
 
     #[test]
+    fn sizes_are_bound_by_the_checkpoint_not_the_proof() {
+        // Documented limitation (README): the 4 -> 8 proof also verifies as 4 -> 7 against
+        // the same roots, because both size pairs walk the tree the same way. Sizes must
+        // come from signed checkpoints together with their roots.
+        let l = leaves(8);
+        let p = consistency_proof(&l, 4).unwrap();
+        let (r4, r8) = (root(&l[..4]), root(&l));
+        assert_eq!(verify_consistency(4, 8, &r4, &r8, &p), Ok(()));
+        assert_eq!(verify_consistency(4, 7, &r4, &r8, &p), Ok(()));
+        // With the honest 7-leaf root the 4 -> 8 proof fails.
+        assert!(verify_consistency(4, 7, &r4, &root(&l[..7]), &p).is_err());
+    }
+
+    #[test]
     fn single_leaf_tree() {
         let l = leaves(1);
         assert_eq!(verify_inclusion(&l[0], 0, 1, &[], &l[0]), Ok(()));
