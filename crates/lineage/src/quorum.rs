@@ -108,7 +108,9 @@ pub enum QuorumError {
     #[error("log signature: {0}")]
     LogSignature(NoteError),
     /// Strict mode: a line matching a policy witness did not verify.
-    #[error("invalid cosignature from witness {witness:?} (line {line_name}+{key_id:08x}): {reason}")]
+    #[error(
+        "invalid cosignature from witness {witness:?} (line {line_name}+{key_id:08x}): {reason}"
+    )]
     InvalidCosignature {
         /// Policy name of the witness.
         witness: String,
@@ -163,8 +165,10 @@ pub fn verify_cosigned_checkpoint_with(
         .into_iter()
         .map(|v| v.name)
         .collect();
-    let is_log_line =
-        |sig: &NoteSignature| keys.iter().any(|k| k.name == sig.name && k.key_id == sig.key_id);
+    let is_log_line = |sig: &NoteSignature| {
+        keys.iter()
+            .any(|k| k.name == sig.name && k.key_id == sig.key_id)
+    };
 
     let mut timestamps: BTreeMap<String, u64> = BTreeMap::new();
     let mut invalid: BTreeSet<&str> = BTreeSet::new();

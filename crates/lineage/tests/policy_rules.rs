@@ -4,8 +4,7 @@ use std::collections::BTreeSet;
 
 use ed25519_dalek::SigningKey;
 use nucleus_lineage::policy::{
-    Policy, PolicyError, PolicyErrorKind, PolicyGroup, PolicyKey, PolicyWitness, Quorum,
-    Threshold,
+    Policy, PolicyError, PolicyErrorKind, PolicyGroup, PolicyKey, PolicyWitness, Quorum, Threshold,
 };
 use nucleus_lineage::vkey::{KeyType, Vkey};
 
@@ -37,7 +36,10 @@ fn err(text: &str) -> PolicyError {
         Ok(p) => panic!("accepted {text:?} as {p:?}"),
         Err(e) => {
             // Every message says what was expected or why, and names its line.
-            assert!(e.to_string().starts_with(&format!("policy line {}: ", e.line)));
+            assert!(
+                e.to_string()
+                    .starts_with(&format!("policy line {}: ", e.line))
+            );
             e
         }
     }
@@ -59,7 +61,16 @@ fn threshold_must_be_between_one_and_member_count() {
         e.kind,
         PolicyErrorKind::ThresholdOutOfRange { k: 3, members: 2 }
     );
-    for k in ["02", "+1", "-1", "1.0", "one", "ALL", "Any", "99999999999999999999999"] {
+    for k in [
+        "02",
+        "+1",
+        "-1",
+        "1.0",
+        "one",
+        "ALL",
+        "Any",
+        "99999999999999999999999",
+    ] {
         let e = err(&with_abc(&format!("group G {k} A B\nquorum G\n")));
         assert_eq!(e.kind, PolicyErrorKind::BadThreshold(k.into()), "{k}");
         assert!(e.to_string().contains("expected `all`, `any`"), "{k}");
@@ -198,7 +209,11 @@ fn none_is_predefined_not_redefinable_and_not_a_member() {
 
 #[test]
 fn duplicate_log_keys_are_refused_whatever_the_syntax() {
-    let e = err(&format!("log {}\nlog {}\nquorum none\n", hex_key(1), hex_key(1)));
+    let e = err(&format!(
+        "log {}\nlog {}\nquorum none\n",
+        hex_key(1),
+        hex_key(1)
+    ));
     assert_eq!(
         (e.line, e.kind),
         (2, PolicyErrorKind::DuplicateLogKey { first_line: 1 })
@@ -283,9 +298,18 @@ fn duplicate_names_are_refused_in_the_shared_namespace() {
         }
     );
     let e = err(&with_abc("group G any A\ngroup G any B\nquorum G\n"));
-    assert!(matches!(e.kind, PolicyErrorKind::DuplicateName { first_line: 4, .. }));
-    let e = err(&with_abc(&format!("group G any A\nwitness G {}\nquorum G\n", hex_key(4))));
-    assert!(matches!(e.kind, PolicyErrorKind::DuplicateName { first_line: 4, .. }));
+    assert!(matches!(
+        e.kind,
+        PolicyErrorKind::DuplicateName { first_line: 4, .. }
+    ));
+    let e = err(&with_abc(&format!(
+        "group G any A\nwitness G {}\nquorum G\n",
+        hex_key(4)
+    )));
+    assert!(matches!(
+        e.kind,
+        PolicyErrorKind::DuplicateName { first_line: 4, .. }
+    ));
     // Names are compared byte for byte: no case folding or Unicode normalisation.
     let p = Policy::parse(&format!(
         "witness caf\u{e9} {}\nwitness cafe\u{301} {}\nwitness CAFE {}\ngroup G all caf\u{e9} cafe\u{301} CAFE\nquorum G\n",
@@ -302,8 +326,14 @@ fn unknown_keywords_are_errors() {
     for line in ["witnesses A x", "Log abc", "policy x", "quorum-rule G", "-"] {
         let e = err(&with_abc(&format!("{line}\nquorum A\n")));
         assert_eq!(e.line, 4, "{line}");
-        assert!(matches!(e.kind, PolicyErrorKind::UnknownKeyword(_)), "{line}");
-        assert!(e.to_string().contains("expected `log`, `witness`, `group` or `quorum`"));
+        assert!(
+            matches!(e.kind, PolicyErrorKind::UnknownKeyword(_)),
+            "{line}"
+        );
+        assert!(
+            e.to_string()
+                .contains("expected `log`, `witness`, `group` or `quorum`")
+        );
     }
 }
 
@@ -321,7 +351,10 @@ fn end_of_line_comments_are_errors_on_every_keyword() {
     for line in &lines[..6] {
         let e = err(&with_abc(&format!("{line}\nquorum B\n")));
         assert_eq!(e.line, 4, "{line}");
-        assert!(matches!(e.kind, PolicyErrorKind::EndOfLineComment(_)), "{line}: {e}");
+        assert!(
+            matches!(e.kind, PolicyErrorKind::EndOfLineComment(_)),
+            "{line}: {e}"
+        );
     }
     // `#` inside a field is not a comment: the name `A#c` is simply undefined.
     let e = err(&with_abc(&format!("{}\n", lines[6])));
@@ -347,15 +380,24 @@ fn control_characters_are_errors_even_in_comments() {
         ] {
             let e = err(&text);
             assert_eq!(e.kind, PolicyErrorKind::ControlCharacter(byte), "{text:?}");
-            assert!(e.to_string().contains(&format!("control character 0x{byte:02x}")));
+            assert!(
+                e.to_string()
+                    .contains(&format!("control character 0x{byte:02x}"))
+            );
         }
     }
     // CRLF line endings are refused at the first line.
     let e = err("quorum none\r\n");
-    assert_eq!((e.line, e.kind), (1, PolicyErrorKind::ControlCharacter(0x0d)));
+    assert_eq!(
+        (e.line, e.kind),
+        (1, PolicyErrorKind::ControlCharacter(0x0d))
+    );
     // Tabs separate fields; bytes >= 0x80 are allowed.
-    Policy::parse(&format!("\twitness\t\u{e9}t\u{e9}\t{}\t\nquorum\t\u{e9}t\u{e9}\n", hex_key(1)))
-        .unwrap();
+    Policy::parse(&format!(
+        "\twitness\t\u{e9}t\u{e9}\t{}\t\nquorum\t\u{e9}t\u{e9}\n",
+        hex_key(1)
+    ))
+    .unwrap();
 }
 
 #[test]
@@ -364,7 +406,10 @@ fn invalid_utf8_is_an_error_with_its_line() {
     assert_eq!((e.line, e.kind), (2, PolicyErrorKind::InvalidUtf8));
     // An earlier control character is reported first, as parse would.
     let e = Policy::parse_bytes(b"#\x0c\n# \xff\n").unwrap_err();
-    assert_eq!((e.line, e.kind), (1, PolicyErrorKind::ControlCharacter(0x0c)));
+    assert_eq!(
+        (e.line, e.kind),
+        (1, PolicyErrorKind::ControlCharacter(0x0c))
+    );
 }
 
 #[test]
@@ -373,7 +418,11 @@ fn field_counts_are_checked() {
         ("log".to_owned(), "log", 1),
         (format!("log {} https://a https://b", hex_key(9)), "log", 4),
         ("witness D".to_owned(), "witness", 2),
-        (format!("witness D {} https://a https://b", hex_key(4)), "witness", 5),
+        (
+            format!("witness D {} https://a https://b", hex_key(4)),
+            "witness",
+            5,
+        ),
         ("group G".to_owned(), "group", 2),
     ] {
         let e = err(&with_abc(&format!("{line}\nquorum A\n")));
@@ -408,11 +457,17 @@ fn bad_keys_and_urls_are_errors() {
             "{key}: {e}"
         );
         let e = err(&format!("log {key}\nquorum none\n"));
-        assert!(matches!(e.kind, PolicyErrorKind::BadKey { role: "log", .. }), "{key}");
+        assert!(
+            matches!(e.kind, PolicyErrorKind::BadKey { role: "log", .. }),
+            "{key}"
+        );
     }
     // Log vkeys must be Ed25519 (0x01).
     let e = err(&format!("log {good}\nquorum none\n"));
-    assert!(matches!(e.kind, PolicyErrorKind::BadKey { role: "log", .. }));
+    assert!(matches!(
+        e.kind,
+        PolicyErrorKind::BadKey { role: "log", .. }
+    ));
     for url in ["ftp://x", "w.example", "https://", "HTTPS://x"] {
         let e = err(&format!("witness W {} {url}\nquorum W\n", hex_key(1)));
         assert_eq!(e.kind, PolicyErrorKind::BadUrl(url.into()));

@@ -108,13 +108,16 @@ fn valid_numeric_threshold_quorum_table() {
     }
 }
 
+/// Checks an error kind.
+type KindCheck = fn(&PolicyErrorKind) -> bool;
+
 /// Each invalid case fails at the expected line with the expected kind; where our wording
 /// covers the upstream error, the upstream substring from expected.json appears in ours.
 #[test]
 fn invalid_cases_fail_with_line_and_reason() {
     let exp = expected();
     let invalid = exp["invalid"].as_object().unwrap();
-    let cases: &[(&str, usize, fn(&PolicyErrorKind) -> bool)] = &[
+    let cases: &[(&str, usize, KindCheck)] = &[
         ("invalid-empty.policy", 1, |k| {
             matches!(k, PolicyErrorKind::MissingQuorum)
         }),
@@ -127,35 +130,49 @@ fn invalid_cases_fail_with_line_and_reason() {
         ("invalid-duplicate-log.policy", 3, |k| {
             matches!(k, PolicyErrorKind::DuplicateLogKey { first_line: 2 })
         }),
-        ("invalid-eol-comment.policy", 2, |k| {
-            matches!(k, PolicyErrorKind::EndOfLineComment(c) if c == "#comment")
-        }),
+        (
+            "invalid-eol-comment.policy",
+            2,
+            |k| matches!(k, PolicyErrorKind::EndOfLineComment(c) if c == "#comment"),
+        ),
         ("invalid-duplicate-witness-key.policy", 3, |k| {
             matches!(k, PolicyErrorKind::DuplicateWitnessKey { first_line: 2 })
         }),
-        ("invalid-duplicate-name.policy", 3, |k| {
-            matches!(k, PolicyErrorKind::DuplicateName { name, first_line: 2 } if name == "W1")
-        }),
+        (
+            "invalid-duplicate-name.policy",
+            3,
+            |k| matches!(k, PolicyErrorKind::DuplicateName { name, first_line: 2 } if name == "W1"),
+        ),
         ("invalid-witness-named-none.policy", 2, |k| {
             matches!(k, PolicyErrorKind::NoneRedefined)
         }),
-        ("invalid-undefined-member.policy", 4, |k| {
-            matches!(k, PolicyErrorKind::UndefinedName(n) if n == "W3")
-        }),
+        (
+            "invalid-undefined-member.policy",
+            4,
+            |k| matches!(k, PolicyErrorKind::UndefinedName(n) if n == "W3"),
+        ),
         ("invalid-missing-quorum.policy", 5, |k| {
             matches!(k, PolicyErrorKind::MissingQuorum)
         }),
-        ("invalid-repeated-member.policy", 4, |k| {
-            matches!(k, PolicyErrorKind::AlreadyMember { name, group } if name == "W1" && group == "G")
-        }),
-        ("invalid-member-in-two-groups.policy", 6, |k| {
-            matches!(k, PolicyErrorKind::AlreadyMember { name, group } if name == "W2" && group == "G1")
-        }),
+        (
+            "invalid-repeated-member.policy",
+            4,
+            |k| matches!(k, PolicyErrorKind::AlreadyMember { name, group } if name == "W1" && group == "G"),
+        ),
+        (
+            "invalid-member-in-two-groups.policy",
+            6,
+            |k| matches!(k, PolicyErrorKind::AlreadyMember { name, group } if name == "W2" && group == "G1"),
+        ),
         ("invalid-none-as-member.policy", 4, |k| {
             matches!(k, PolicyErrorKind::NoneAsMember)
         }),
     ];
-    assert_eq!(cases.len(), invalid.len(), "every invalid vector is covered");
+    assert_eq!(
+        cases.len(),
+        invalid.len(),
+        "every invalid vector is covered"
+    );
     for (file, line, kind_ok) in cases {
         let text = read(&format!("policy/cases/{file}"));
         let err = Policy::parse(&text).expect_err(file);
@@ -198,13 +215,25 @@ fn builtin_policies_parse() {
     let test3 = Policy::parse(&test3_text).expect("test-2025-3");
     // The README says 9 witnesses; the file has 8 `witness` lines (all group members), and
     // every one of them is parsed.
-    let witness_lines = test3_text.lines().filter(|l| l.starts_with("witness ")).count();
+    let witness_lines = test3_text
+        .lines()
+        .filter(|l| l.starts_with("witness "))
+        .count();
     assert_eq!(witness_lines, 8);
-    assert_eq!((test3.logs.len(), test3.witnesses.len()), (2, witness_lines));
+    assert_eq!(
+        (test3.logs.len(), test3.witnesses.len()),
+        (2, witness_lines)
+    );
     let sub = test3.group("glasklar-test-witnesses").unwrap();
-    assert_eq!((sub.threshold, sub.members.len()), (Threshold::AtLeast(2), 3));
+    assert_eq!(
+        (sub.threshold, sub.members.len()),
+        (Threshold::AtLeast(2), 3)
+    );
     let top = test3.group("quorum-rule").unwrap();
-    assert_eq!((top.threshold, top.members.len()), (Threshold::AtLeast(4), 6));
+    assert_eq!(
+        (top.threshold, top.members.len()),
+        (Threshold::AtLeast(4), 6)
+    );
     // The 2-of-3 subgroup counts as one member of the 4-of-6 group.
     let mut set: BTreeSet<String> = [
         "remora.n621.de",

@@ -104,7 +104,10 @@ fn a_witness_that_cosigns_twice_counts_once() {
         assert_eq!(strict(&twice, &policy), Ok(report), "{syntax}");
     }
     // With the second witness it holds.
-    let both = note(&text, vec![log_line(&text), cosig(1, &text), cosig(2, &text)]);
+    let both = note(
+        &text,
+        vec![log_line(&text), cosig(1, &text), cosig(2, &text)],
+    );
     for (syntax, policy) in policies(&[1, 2], "group G 2 W1 W2\nquorum G\n") {
         assert!(verify(&both, &policy).satisfied, "{syntax}");
     }
@@ -171,7 +174,12 @@ fn an_invalid_cosignature_from_a_known_witness_is_ignored_or_rejected() {
     corrupted.blob[40] ^= 0x80;
     let bytes = note(
         &text,
-        vec![log_line(&text), cosig(1, &text), cosig(2, &other), corrupted],
+        vec![
+            log_line(&text),
+            cosig(1, &text),
+            cosig(2, &other),
+            corrupted,
+        ],
     );
     for (syntax, policy) in policies(&[1, 2, 3], "group G any W1 W2 W3\nquorum G\n") {
         let report = verify(&bytes, &policy);
@@ -205,7 +213,10 @@ fn a_valid_and_an_invalid_line_from_one_witness() {
         assert_eq!(report.invalid, ["W1"], "{syntax}");
         assert!(report.satisfied, "{syntax}");
         assert!(
-            matches!(strict(&bytes, &policy), Err(QuorumError::InvalidCosignature { .. })),
+            matches!(
+                strict(&bytes, &policy),
+                Err(QuorumError::InvalidCosignature { .. })
+            ),
             "{syntax}"
         );
     }
@@ -306,7 +317,11 @@ fn log_keys_come_from_the_policy_for_this_origin_or_from_the_caller() {
         Err(QuorumError::NoLogKeys { .. })
     ));
     // A policy log vkey named after the origin applies.
-    let p = Policy::parse(&format!("log {log_vkey}\nwitness W1 {}\nquorum W1\n", hex_pk(1))).unwrap();
+    let p = Policy::parse(&format!(
+        "log {log_vkey}\nwitness W1 {}\nquorum W1\n",
+        hex_pk(1)
+    ))
+    .unwrap();
     assert!(verify(&bytes, &p).satisfied);
 }
 

@@ -65,9 +65,8 @@ fn derived_quorum_matrix() {
         for (ext, mode_key) in SYNTAXES {
             for policy_name in POLICIES {
                 let ctx = format!("{case} {policy_name}.{ext}");
-                let policy =
-                    Policy::parse(&read(&format!("quorum/policies/{policy_name}.{ext}")))
-                        .unwrap_or_else(|e| panic!("{ctx}: {e}"));
+                let policy = Policy::parse(&read(&format!("quorum/policies/{policy_name}.{ext}")))
+                    .unwrap_or_else(|e| panic!("{ctx}: {e}"));
                 let report = verify_cosigned_checkpoint(&note, &[], &policy)
                     .unwrap_or_else(|e| panic!("{ctx}: {e}"));
                 assert_eq!(report.checkpoint.origin, origin, "{ctx}");
@@ -212,7 +211,10 @@ fn armored_witness_real_cosignatures() {
     let autumn = read("quorum/real/armoredwitness-autumn-wood.vkey");
     let (small, autumn) = (small.trim(), autumn.trim());
     let hex_of = |v: &str| hex::encode(Vkey::parse(v).unwrap().public_key);
-    for (a, b) in [(small.to_owned(), autumn.to_owned()), (hex_of(small), hex_of(autumn))] {
+    for (a, b) in [
+        (small.to_owned(), autumn.to_owned()),
+        (hex_of(small), hex_of(autumn)),
+    ] {
         let policy = Policy::parse(&format!(
             "log {log_hex}\nwitness sb {a}\nwitness aw {b}\ngroup both all sb aw\nquorum both\n"
         ))

@@ -61,7 +61,9 @@ pub enum PolicyErrorKind {
         first_line: usize,
     },
     /// Two `witness` lines carry the same public key.
-    #[error("duplicate witness key (first on line {first_line}); one key must not serve two witnesses")]
+    #[error(
+        "duplicate witness key (first on line {first_line}); one key must not serve two witnesses"
+    )]
     DuplicateWitnessKey {
         /// Line of the first occurrence.
         first_line: usize,

@@ -48,9 +48,10 @@ pub(super) fn parse_bytes(bytes: &[u8]) -> Result<Policy, PolicyError> {
 pub(super) fn parse(text: &str) -> Result<Policy, PolicyError> {
     let mut parser = Parser::default();
     for (index, line) in text.split('\n').enumerate() {
-        parser
-            .line(line)
-            .map_err(|kind| PolicyError { line: index + 1, kind })?;
+        parser.line(line).map_err(|kind| PolicyError {
+            line: index + 1,
+            kind,
+        })?;
     }
     // Whole-file errors point just past the last line (a final LF ends a line, it does not
     // start one).
