@@ -24,6 +24,7 @@
 //! object instead of an error.
 
 pub mod common;
+pub mod federates_with;
 pub mod quorum_policy;
 pub mod witness;
 
@@ -40,6 +41,7 @@ pub async fn run_all(ctx: Arc<Context>) -> anyhow::Result<()> {
     let mut set = JoinSet::new();
     set.spawn(witness::run(ctx.clone()));
     set.spawn(quorum_policy::run(ctx.clone()));
+    set.spawn(federates_with::run(ctx.clone()));
     let mut first_error = None;
     while let Some(joined) = set.join_next().await {
         let result = joined.context("controller task panicked").and_then(|r| r);
