@@ -41,7 +41,7 @@ ensure_tools() {
   command -v dpkg-deb >/dev/null || missing+=(dpkg)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
-    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+    apt-get -o DPkg::Lock::Timeout=900 update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq "${missing[@]}" >&2
   fi
 }
 
@@ -138,13 +138,25 @@ build_etcd() {
 }
 
 build_helm() {
-  if [ -x "$BIN/helm" ]; then
+  local mod=${HELM_MODULE%%/cmd/helm@*} ver=${HELM_MODULE##*@}
+  # A helm built without the release ldflags reports "v3.22" and assumes Kubernetes 1.20
+  # for `helm template`/`helm lint` (so kubeVersion checks fail): rebuild such a binary.
+  if [ -x "$BIN/helm" ] && [ "$("$BIN/helm" version --template '{{.Version}}' 2>/dev/null)" = "$ver" ]; then
     log "helm: cached"
     return
   fi
-  log "building helm ($HELM_MODULE)"
+  # The Kubernetes minor helm is compiled against (its client-go), as helm's Makefile sets it.
+  local gomod kminor
+  gomod=$(go mod download -json "$mod@$ver" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  kminor=$(sed -n -E 's/^[[:space:]]*k8s.io\/client-go v0\.([0-9]+)\..*/\1/p' "$gomod" | head -n1)
+  [ -n "$kminor" ] || { log "cannot read helm's client-go version from $gomod"; exit 1; }
+  local ld="-s -w -X $mod/internal/version.version=$ver -X $mod/internal/version.gitTreeState=clean" p
+  for p in pkg/lint/rules pkg/chartutil; do
+    ld="$ld -X $mod/$p.k8sVersionMajor=1 -X $mod/$p.k8sVersionMinor=$kminor"
+  done
+  log "building helm ($HELM_MODULE, Kubernetes 1.$kminor defaults)"
   local out; out=$(mktemp -d "$BIN/.build.XXXXXX")
-  timed helm env GOBIN="$out" go install -trimpath -ldflags "-s -w" "$HELM_MODULE"
+  timed helm env GOBIN="$out" go install -trimpath -ldflags "$ld" "$HELM_MODULE"
   mv "$out/helm" "$BIN/helm"
   rmdir "$out"
 }

@@ -8,8 +8,8 @@ log() { printf '[browser %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 if [ ! -x /usr/bin/chromium ]; then
   log "installing Debian's chromium"
   start=$SECONDS
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+  apt-get -o DPkg::Lock::Timeout=900 update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq chromium >&2
   log "installed in $((SECONDS - start))s"
 fi
 log "$(/usr/bin/chromium --version 2>/dev/null || echo 'chromium (version unknown)')"

@@ -30,8 +30,8 @@ pick_version() {
 if ! command -v pg_createcluster >/dev/null 2>&1 || [ -z "$(pick_version)" ]; then
   log "postgresql server not found; installing from apt"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq postgresql >&2
+  apt-get -o DPkg::Lock::Timeout=900 update -qq >&2
+  apt-get -o DPkg::Lock::Timeout=900 install -y -qq postgresql >&2
 fi
 
 PG_VERSION=$(pick_version)

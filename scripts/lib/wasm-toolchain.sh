@@ -48,8 +48,8 @@ apt_install_host() {
   done
   [ ${#missing[@]} -eq 0 ] && return
   log "installing on the host: ${missing[*]}"
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+  apt-get -o DPkg::Lock::Timeout=900 update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq "${missing[@]}" >&2
 }
 
 # True when something is mounted at or below the chroot (never delete it then).
@@ -82,7 +82,7 @@ setup_chroot() {
   log "installing rustc, cargo, libstd-rust-dev-wasm32, lld, binaryen in the chroot"
   timed chroot-apt chroot "$CH" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     DEBIAN_FRONTEND=noninteractive bash -c \
-    'apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+    'apt-get update -qq && apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends \
        ca-certificates rustc cargo libstd-rust-dev-wasm32 lld binaryen >/dev/null \
      && update-ca-certificates >/dev/null && apt-get clean'
   local rv
