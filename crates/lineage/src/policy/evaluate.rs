@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Policy;
-use super::model::{PolicyGroup, Quorum, Threshold};
+use super::model::{PolicyGroup, Quorum};
 
 impl Policy {
     /// Whether the quorum holds when exactly the witnesses named in `counted` (policy witness
@@ -71,14 +71,9 @@ impl Policy {
                         .unwrap_or_else(|| format!("{m} (undefined)"))
                 })
                 .collect();
-            let rule = match group.threshold {
-                Threshold::All => "all".to_owned(),
-                Threshold::Any => "any".to_owned(),
-                Threshold::AtLeast(k) => k.to_string(),
-            };
             descriptions.insert(
                 group.name.as_str(),
-                format!("{rule} of ({})", members.join(", ")),
+                format!("{} of ({})", group.threshold, members.join(", ")),
             );
         }
         descriptions

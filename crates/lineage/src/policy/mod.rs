@@ -12,11 +12,23 @@
 //! Ed25519 (0x01); witness vkeys are cosignature keys (0x04 Ed25519 or 0x06 ML-DSA-44), and a
 //! 0x01 witness vkey is converted to 0x04 (as Armored Witness keys need).
 //!
-//! Parsing fails closed (see [`parse`](self) rules in the module source and
-//! [`PolicyErrorKind`]): every error carries the 1-based line and says what was expected.
+//! Parsing fails closed; every error carries the 1-based line and says what was expected
+//! ([`PolicyErrorKind`]):
+//! - only tab, LF, 0x20..=0x7E and bytes >= 0x80 are allowed, also inside comments;
+//! - comments are whole lines starting with `#`; end-of-line comments are errors;
+//! - unknown keywords and wrong field counts are errors;
+//! - `group` thresholds satisfy 1 <= k <= members; members are distinct, defined on an
+//!   earlier line (so there are no cycles) and not `none`; a name is a member at most once in
+//!   the whole file;
+//! - exactly one `quorum` line, naming an earlier definition or `none`; `none` cannot be
+//!   redefined;
+//! - duplicate log keys, witness keys (compared as raw keys: two vkeys wrapping one key are
+//!   duplicates) and names are refused. The same key as a log and a witness is allowed.
+//!
 //! Evaluation ([`Policy::is_satisfied`]) works over policy witness *names*; the mapping from
 //! cosignature lines to those names, and their verification, is done by
-//! [`crate::quorum::verify_cosigned_checkpoint`].
+//! [`crate::quorum::verify_cosigned_checkpoint`]. [`Policy::to_text`] writes the canonical
+//! form, which parses back to an equal policy.
 
 mod error;
 mod evaluate;

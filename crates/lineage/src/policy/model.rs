@@ -1,5 +1,7 @@
 //! The parsed form of a policy file.
 
+use core::fmt;
+
 use crate::vkey::{KeyType, Vkey};
 
 /// A public key as written in a policy file. The syntax is kept so that
@@ -27,6 +29,16 @@ impl PolicyKey {
         match self {
             PolicyKey::Hex(_) => KeyType::Ed25519,
             PolicyKey::Vkey(vkey) => vkey.key_type,
+        }
+    }
+}
+
+impl fmt::Display for PolicyKey {
+    /// The key as a policy file writes it: lowercase hex or the vkey.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PolicyKey::Hex(key) => f.write_str(&hex::encode(key)),
+            PolicyKey::Vkey(vkey) => vkey.fmt(f),
         }
     }
 }
@@ -69,6 +81,17 @@ impl Threshold {
             Threshold::All => members,
             Threshold::Any => 1,
             Threshold::AtLeast(k) => k,
+        }
+    }
+}
+
+impl fmt::Display for Threshold {
+    /// `all`, `any` or the decimal k, as a policy file writes it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Threshold::All => f.write_str("all"),
+            Threshold::Any => f.write_str("any"),
+            Threshold::AtLeast(k) => write!(f, "{k}"),
         }
     }
 }

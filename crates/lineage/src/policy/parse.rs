@@ -1,14 +1,5 @@
 //! The line parser: Sigsum policy grammar with Sigsum hex keys or C2SP tlog-policy vkeys.
-//!
-//! Fail-closed choices (each covered by a negative test):
-//! - only tab, LF, 0x20..=0x7E and bytes >= 0x80 are allowed, even inside comment lines;
-//! - comments are whole lines whose first non-blank character is `#`; a later field starting
-//!   with `#` is an end-of-line comment and an error;
-//! - `group` thresholds satisfy 1 <= k <= members, members are distinct, defined on an earlier
-//!   line and not `none`, and a name is a member of at most one group, once;
-//! - exactly one `quorum` line, naming an earlier definition or `none`;
-//! - duplicate log keys, witness keys (compared as raw public keys, whatever the syntax) and
-//!   names are refused.
+//! The fail-closed rules it enforces are listed in the module docs of [`super`].
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! Canonical text form of a policy.
 
 use super::Policy;
-use super::model::{PolicyKey, Quorum, Threshold};
+use super::model::Quorum;
 
 impl Policy {
     /// Writes the policy in canonical form: `log` lines, then `witness` lines, then `group`
@@ -15,21 +15,17 @@ impl Policy {
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         for log in &self.logs {
-            push_line(&mut out, &["log", &key_text(&log.key)], log.url.as_deref());
+            push_line(&mut out, &["log", &log.key.to_string()], log.url.as_deref());
         }
         for witness in &self.witnesses {
             push_line(
                 &mut out,
-                &["witness", &witness.name, &key_text(&witness.key)],
+                &["witness", &witness.name, &witness.key.to_string()],
                 witness.url.as_deref(),
             );
         }
         for group in &self.groups {
-            let threshold = match group.threshold {
-                Threshold::All => "all".to_owned(),
-                Threshold::Any => "any".to_owned(),
-                Threshold::AtLeast(k) => k.to_string(),
-            };
+            let threshold = group.threshold.to_string();
             let mut fields = vec!["group", group.name.as_str(), threshold.as_str()];
             fields.extend(group.members.iter().map(String::as_str));
             push_line(&mut out, &fields, None);
@@ -40,13 +36,6 @@ impl Policy {
         };
         push_line(&mut out, &["quorum", target], None);
         out
-    }
-}
-
-fn key_text(key: &PolicyKey) -> String {
-    match key {
-        PolicyKey::Hex(bytes) => hex::encode(bytes),
-        PolicyKey::Vkey(vkey) => vkey.to_string(),
     }
 }
 
