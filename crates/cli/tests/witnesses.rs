@@ -1,0 +1,316 @@
+//! The producer against three real `nucleus-witness` processes: a 2-of-3 policy, a 409
+//! recovery with a consistency proof, and a refused fork; then export and verify.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use ed25519_dalek::SigningKey;
+
+const ORIGIN: &str = "example.com/nucleus/cli-test";
+
+fn nucleus() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_nucleus"))
+}
+
+/// The witness binary: `$NUCLEUS_WITNESS_BIN`, else the one next to ours, built with
+/// `cargo build -p nucleus-witness` when it is missing.
+fn witness_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("NUCLEUS_WITNESS_BIN") {
+        return PathBuf::from(path);
+    }
+    let ours = PathBuf::from(env!("CARGO_BIN_EXE_nucleus"));
+    let path = ours.with_file_name("nucleus-witness");
+    if !path.exists() {
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["build", "-p", "nucleus-witness", "--bin", "nucleus-witness"])
+            .status()
+            .expect("running cargo build -p nucleus-witness");
+        assert!(status.success(), "building nucleus-witness failed");
+    }
+    assert!(path.exists(), "{} missing", path.display());
+    path
+}
+
+struct Witness {
+    child: Child,
+    url: String,
+    key_hex: String,
+}
+
+impl Drop for Witness {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn healthy(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut buf = String::new();
+    let _ = s.read_to_string(&mut buf);
+    buf.starts_with("HTTP/1.0 200") || buf.starts_with("HTTP/1.1 200")
+}
+
+fn start_witness(bin: &Path, dir: &Path, i: u8, log_pub_hex: &str) -> Witness {
+    let seed = [0x40 + i; 32];
+    let key_hex = hex::encode(SigningKey::from_bytes(&seed).verifying_key().as_bytes());
+    let port = free_port();
+    let child = Command::new(bin)
+        .arg("--bind")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--witness-name")
+        .arg(format!("witness.test/w{i}"))
+        .arg("--origin")
+        .arg(format!("{ORIGIN}|{ORIGIN}|{log_pub_hex}"))
+        .arg("--db-url")
+        .arg(format!(
+            "sqlite://{}",
+            dir.join(format!("w{i}.db")).display()
+        ))
+        .env("NUCLEUS_WITNESS_SEED_HEX", hex::encode(seed))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting nucleus-witness");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !healthy(port) {
+        assert!(
+            Instant::now() < deadline,
+            "witness {i} did not become healthy"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Witness {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        key_hex,
+    }
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("running nucleus");
+    eprintln!(
+        "$ {:?}\n{}{}",
+        cmd,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn ok(cmd: &mut Command) -> String {
+    let out = run(cmd);
+    assert!(out.status.success(), "command failed: {cmd:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn append(dir: &Path, kind: &str, content: &str, ts: &str) {
+    ok(nucleus()
+        .args([
+            "log",
+            "append",
+            "--session",
+            "s1",
+            "--kind",
+            kind,
+            "--content",
+            content,
+            "--ts",
+            ts,
+        ])
+        .arg("--dir")
+        .arg(dir));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+fn cosign(dir: &Path, policy: &Path) -> Output {
+    run(nucleus()
+        .args(["log", "cosign"])
+        .arg("--dir")
+        .arg(dir)
+        .arg("--policy")
+        .arg(policy))
+}
+
+#[test]
+fn two_of_three_quorum_409_recovery_and_a_refused_fork() {
+    let bin = witness_binary();
+    let tmp = tempfile::tempdir().unwrap();
+    let main = tmp.path().join("main");
+    ok(nucleus()
+        .args(["log", "init", "--origin", ORIGIN])
+        .arg("--dir")
+        .arg(&main));
+    let log_seed = std::fs::read_to_string(main.join("log.key")).unwrap();
+    let log_seed: [u8; 32] = hex::decode(log_seed.trim()).unwrap().try_into().unwrap();
+    let log_pub = hex::encode(SigningKey::from_bytes(&log_seed).verifying_key().as_bytes());
+    let witnesses: Vec<Witness> = (0..3)
+        .map(|i| start_witness(&bin, tmp.path(), i, &log_pub))
+        .collect();
+    let policy = tmp.path().join("policy.txt");
+    let mut text = format!("log {log_pub}\n");
+    for (i, w) in witnesses.iter().enumerate() {
+        text.push_str(&format!("witness w{i} {} {}\n", w.key_hex, w.url));
+    }
+    text.push_str("group two-of-three 2 w0 w1 w2\nquorum two-of-three\n");
+    std::fs::write(&policy, text).unwrap();
+    ok(nucleus().args(["policy", "check"]).arg(&policy));
+
+    append(&main, "pod_admit", "admit", "2026-11-29T01:00:00Z");
+    append(&main, "tool_call", "read file", "2026-11-29T01:00:01Z");
+    append(
+        &main,
+        "artifact_produced",
+        "summary",
+        "2026-11-29T01:00:02Z",
+    );
+    // Snapshots before any cosigning, for the 409 and fork scenarios.
+    let extension = tmp.path().join("extension");
+    let fork = tmp.path().join("fork");
+    let same_size_fork = tmp.path().join("same-size-fork");
+    for snapshot in [&extension, &fork, &same_size_fork] {
+        copy_dir(&main, snapshot);
+    }
+
+    // 2-of-3: stops once two witnesses cosigned.
+    let out = cosign(&main, &policy);
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("cosigned  w0"), "{stdout}");
+    assert!(stdout.contains("cosigned  w1"), "{stdout}");
+    assert!(
+        !stdout.contains("w2"),
+        "the third witness is not needed: {stdout}"
+    );
+    assert!(stdout.contains("quorum: satisfied at size 3"), "{stdout}");
+
+    // Export and verify against the anchor rendered from the policy.
+    let bundle = tmp.path().join("bundle.json");
+    let payload = tmp.path().join("payload.json");
+    std::fs::write(&payload, br#"{"answer":42}"#).unwrap();
+    ok(nucleus()
+        .args(["bundle", "export", "--session", "s1"])
+        .arg("--dir")
+        .arg(&main)
+        .arg("--out")
+        .arg(&bundle)
+        .arg("--payload")
+        .arg(&payload));
+    let anchor = tmp.path().join("anchor.json");
+    ok(nucleus()
+        .args(["policy", "anchor"])
+        .arg("--policy")
+        .arg(&policy)
+        .arg("--dir")
+        .arg(&main)
+        .arg("--out")
+        .arg(&anchor));
+    let report = ok(nucleus()
+        .args(["bundle", "verify", "--json"])
+        .arg(&bundle)
+        .arg("--trust-anchor")
+        .arg(&anchor));
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["report"]["edge_count"], 3);
+    assert_eq!(report["report"]["quorum_satisfied"], true);
+    assert_eq!(report["report"]["payload_bound"], true);
+    let cosigners: Vec<&str> = report["report"]["cosigners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["policy_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(cosigners, ["w0", "w1"]);
+
+    // A tampered bundle fails, with the error kind in the JSON output.
+    let tampered = std::fs::read_to_string(&bundle)
+        .unwrap()
+        .replacen("tool_call", "tool_cal1", 1);
+    let bad = tmp.path().join("bad.json");
+    std::fs::write(&bad, tampered).unwrap();
+    let out = run(nucleus()
+        .args(["bundle", "verify", "--json"])
+        .arg(&bad)
+        .arg("--trust-anchor")
+        .arg(&anchor));
+    assert!(!out.status.success());
+    let err: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"]["kind"], "bad_signature");
+
+    // 409 recovery: the snapshot thinks the witnesses never cosigned; they answer 409 with
+    // size 3, and the producer resends from 3 with a consistency proof to 4.
+    append(
+        &extension,
+        "tool_call",
+        "write file",
+        "2026-11-29T01:00:03Z",
+    );
+    let out = cosign(&extension, &policy);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("cosigned  w0"), "{stdout}");
+    assert!(stdout.contains("cosigned  w1"), "{stdout}");
+    assert!(stdout.contains("quorum: satisfied at size 4"), "{stdout}");
+
+    // A fork (same key, same first 3 leaves, different 4th and 5th): the witnesses at size 4
+    // refuse the consistency proof; the third witness alone cannot make the quorum.
+    append(&fork, "tool_call", "exfiltrate", "2026-11-29T01:00:03Z");
+    append(&fork, "tool_call", "cover up", "2026-11-29T01:00:04Z");
+    let out = cosign(&fork, &policy);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !out.status.success(),
+        "a fork must not reach the quorum: {stdout}"
+    );
+    assert!(stdout.contains("refused   w0"), "{stdout}");
+    assert!(stdout.contains("422"), "{stdout}");
+    assert!(stdout.contains("refused   w1"), "{stdout}");
+    assert!(stdout.contains("cosigned  w2"), "{stdout}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("quorum NOT satisfied"), "{stderr}");
+
+    // Same size, different root: w0 and w1 refuse (a fork at that size); w2 is already at
+    // 5 (the other fork), beyond this log's size 4.
+    append(
+        &same_size_fork,
+        "tool_call",
+        "something else",
+        "2026-11-29T01:00:09Z",
+    );
+    let out = cosign(&same_size_fork, &policy);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(!out.status.success(), "{stdout}");
+    // The witness may answer this with 409 (C2SP) or 422 (its consistency check); both
+    // are a refusal.
+    assert!(stdout.contains("refused   w0"), "{stdout}");
+    assert!(stdout.contains("refused   w1"), "{stdout}");
+    assert!(stdout.contains("rolled back or forked"), "{stdout}");
+    drop(witnesses);
+}
