@@ -23,6 +23,7 @@
 //! or something important happens; return `Action::requeue(..)` for a missing referenced
 //! object instead of an error.
 
+pub mod bundle_replica;
 pub mod common;
 pub mod federates_with;
 pub mod quorum_policy;
@@ -42,6 +43,7 @@ pub async fn run_all(ctx: Arc<Context>) -> anyhow::Result<()> {
     set.spawn(witness::run(ctx.clone()));
     set.spawn(quorum_policy::run(ctx.clone()));
     set.spawn(federates_with::run(ctx.clone()));
+    set.spawn(bundle_replica::run(ctx.clone()));
     let mut first_error = None;
     while let Some(joined) = set.join_next().await {
         let result = joined.context("controller task panicked").and_then(|r| r);
