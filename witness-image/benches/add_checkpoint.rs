@@ -1,2 +1,404 @@
-//! Load benchmark (written below).
-fn main() {}
+//! Load benchmark for `POST /add-checkpoint` on loopback: requests per second and p50/p99
+//! latency for nucleus-witness on SQLite and on Postgres, with 1 origin and with 100
+//! origins, and the same load against litewitness (FiloSottile/torchwood) in the same run.
+//!
+//! Run: `cargo bench -p nucleus-witness --bench add_checkpoint`. Settings (environment):
+//! - `NUCLEUS_BENCH_REQUESTS` (default 2000): requests per scenario.
+//! - `NUCLEUS_TEST_POSTGRES_URL`: a Postgres role with CREATEDB (Postgres rows are skipped
+//!   without it).
+//! - `LITEWITNESS_BIN` (default `/var/cache/nucleus/bin/litewitness`): skipped if absent.
+//!
+//! Every request is a real, valid step: a log appends one leaf, signs the checkpoint and
+//! submits it with the consistency proof from the previous size. Each origin is driven by
+//! one sequential client (concurrent steps of one log would conflict), so "1 origin" is
+//! latency-bound and "100 origins" shows concurrency. Figures are printed, never asserted.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use ed25519_dalek::SigningKey;
+use nucleus_lineage::merkle::{consistency_proof, leaf_hash, root};
+use nucleus_lineage::{Checkpoint, EMPTY_ROOT, Hash, Note, NoteSigner, b64};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor, PgConnection};
+
+const WITNESS_SEED_HEX: &str = "31ffc2116ecbe003acaa800ab70757bd7d53206e3febef6a6d0796d95530b34f";
+
+/// One log's pre-built request bodies, in order.
+struct LogLoad {
+    origin: String,
+    vkey: String,
+    origin_line: String,
+    bodies: Vec<Vec<u8>>,
+}
+
+fn build_load(origins: usize, total: usize) -> Vec<LogLoad> {
+    let per_origin = total.div_ceil(origins);
+    (0..origins)
+        .map(|o| {
+            let origin = format!("bench.example/log-{o}");
+            let key = SigningKey::from_bytes(&leaf_hash(origin.as_bytes()));
+            let signer = NoteSigner::new(&origin, key).expect("valid key name");
+            let leaves: Vec<Hash> = (0..per_origin)
+                .map(|i| leaf_hash(format!("{origin} entry {i}").as_bytes()))
+                .collect();
+            let bodies = (1..=per_origin)
+                .map(|size| {
+                    let old = size - 1;
+                    let proof = if old == 0 {
+                        vec![]
+                    } else {
+                        consistency_proof(&leaves[..size], old as u64).expect("valid sizes")
+                    };
+                    let text = Checkpoint {
+                        origin: origin.clone(),
+                        size: size as u64,
+                        root: root(&leaves[..size]),
+                        extensions: vec![],
+                    }
+                    .to_text();
+                    let note = Note {
+                        signatures: vec![signer.sign(&text)],
+                        text,
+                    };
+                    let mut body = format!("old {old}\n").into_bytes();
+                    for h in &proof {
+                        body.extend_from_slice(b64::encode(h).as_bytes());
+                        body.push(b'\n');
+                    }
+                    body.push(b'\n');
+                    body.extend_from_slice(&note.to_bytes());
+                    body
+                })
+                .collect();
+            let pk = hex::encode(&signer.vkey().public_key);
+            LogLoad {
+                origin_line: format!("{origin}|{origin}|{pk}"),
+                vkey: signer.vkey().to_string(),
+                origin,
+                bodies,
+            }
+        })
+        .collect()
+}
+
+struct Figures {
+    requests: usize,
+    non_200: usize,
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+async fn drive(base: &str, load: &[LogLoad]) -> Figures {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()
+        .expect("http client");
+    let start = Instant::now();
+    let tasks: Vec<_> = load
+        .iter()
+        .map(|l| {
+            let client = client.clone();
+            let url = format!("{base}/add-checkpoint");
+            let bodies = l.bodies.clone();
+            tokio::spawn(async move {
+                let mut lat = Vec::with_capacity(bodies.len());
+                let mut bad = 0;
+                for body in bodies {
+                    let t = Instant::now();
+                    let ok = match client.post(&url).body(body).send().await {
+                        Ok(r) => {
+                            let status = r.status();
+                            let _ = r.bytes().await;
+                            status == 200
+                        }
+                        Err(_) => false,
+                    };
+                    lat.push(t.elapsed());
+                    if !ok {
+                        bad += 1;
+                    }
+                }
+                (lat, bad)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut non_200 = 0;
+    for t in tasks {
+        let (lat, bad) = t.await.expect("load task");
+        all.extend(lat);
+        non_200 += bad;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    all.sort();
+    let pct = |p: f64| {
+        let i = ((all.len() as f64 * p).ceil() as usize).clamp(1, all.len()) - 1;
+        all[i].as_secs_f64() * 1000.0
+    };
+    Figures {
+        requests: all.len(),
+        non_200,
+        rps: all.len() as f64 / elapsed,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn wait_up(server: &mut Server, path: &str) {
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if client
+            .get(format!("{}{path}", server.base))
+            .send()
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        if let Ok(Some(status)) = server.child.try_wait() {
+            panic!("server exited early: {status}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server at {} never answered", server.base);
+}
+
+async fn start_nucleus(dir: &Path, db_url: &str, load: &[LogLoad]) -> Server {
+    let origins = dir.join("origins.txt");
+    let lines: Vec<&str> = load.iter().map(|l| l.origin_line.as_str()).collect();
+    std::fs::write(&origins, lines.join("\n")).expect("write origins");
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_nucleus-witness"))
+        .args(["--witness-name", "bench.example/witness"])
+        .args(["--witness-seed-hex", WITNESS_SEED_HEX])
+        .args(["--db-url", db_url])
+        .arg("--origins-file")
+        .arg(&origins)
+        .args(["--bind", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn nucleus-witness");
+    let mut s = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    wait_up(&mut s, "/healthz").await;
+    s
+}
+
+/// Starts litewitness with its key in a private ssh-agent and the logs written into its
+/// SQLite tables (what `witnessctl add-log` / `add-key` do; witnessctl itself could not be
+/// built here, see the README).
+async fn start_litewitness(bin: &Path, dir: &Path, load: &[LogLoad]) -> (Server, Child) {
+    let key = dir.join("witness_key");
+    let ok = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "bench", "-f"])
+        .arg(&key)
+        .status()
+        .expect("ssh-keygen");
+    assert!(ok.success());
+    let sock = dir.join("agent.sock");
+    let agent = Command::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&sock)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("ssh-agent");
+    for _ in 0..100 {
+        if sock.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let ok = Command::new("ssh-add")
+        .arg(&key)
+        .env("SSH_AUTH_SOCK", &sock)
+        .stderr(Stdio::null())
+        .status()
+        .expect("ssh-add");
+    assert!(ok.success());
+    let fp = Command::new("ssh-keygen")
+        .args(["-E", "sha256", "-l", "-f"])
+        .arg(key.with_extension("pub"))
+        .output()
+        .expect("fingerprint");
+    let fingerprint = String::from_utf8_lossy(&fp.stdout)
+        .split_whitespace()
+        .nth(1)
+        .expect("fingerprint field")
+        .to_owned();
+
+    let db = dir.join("litewitness.db");
+    let opts = sqlx::sqlite::SqliteConnectOptions::from_str(&format!("sqlite://{}", db.display()))
+        .expect("sqlite url")
+        .create_if_missing(true);
+    let mut conn = opts.connect().await.expect("open litewitness db");
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS log (origin TEXT PRIMARY KEY, tree_size INTEGER NOT NULL, tree_hash TEXT NOT NULL);
+         CREATE TABLE IF NOT EXISTS key (origin TEXT NOT NULL, key TEXT NOT NULL, FOREIGN KEY(origin) REFERENCES log(origin));
+         CREATE TABLE IF NOT EXISTS bastion (origin TEXT NOT NULL, bastion TEXT NOT NULL, FOREIGN KEY(origin) REFERENCES log(origin));",
+    )
+    .await
+    .expect("schema");
+    for l in load {
+        sqlx::query("INSERT INTO log (origin, tree_size, tree_hash) VALUES (?1, 0, ?2)")
+            .bind(&l.origin)
+            .bind(b64::encode(&EMPTY_ROOT))
+            .execute(&mut conn)
+            .await
+            .expect("add-log");
+        sqlx::query("INSERT INTO key (origin, key) VALUES (?1, ?2)")
+            .bind(&l.origin)
+            .bind(&l.vkey)
+            .execute(&mut conn)
+            .await
+            .expect("add-key");
+    }
+    conn.close().await.expect("close");
+
+    let port = free_port();
+    let child = Command::new(bin)
+        .arg("-db")
+        .arg(&db)
+        .args(["-name", "bench.example/litewitness"])
+        .arg("-ssh-agent")
+        .arg(&sock)
+        .args(["-key", &fingerprint])
+        .args(["-listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn litewitness");
+    let mut s = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    wait_up(&mut s, "/").await;
+    (s, agent)
+}
+
+async fn fresh_postgres(admin: &str) -> (String, String) {
+    let name = format!("nw_bench_{}", std::process::id());
+    let mut conn = PgConnection::connect(admin).await.expect("postgres");
+    conn.execute(AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .await
+    .expect("drop");
+    conn.execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .expect("create");
+    let (scheme, rest) = admin.split_once("://").expect("url");
+    let authority = rest.split('/').next().expect("authority");
+    (format!("{scheme}://{authority}/{name}"), name)
+}
+
+async fn drop_postgres(admin: &str, name: &str) {
+    if let Ok(mut conn) = PgConnection::connect(admin).await {
+        let _ = conn
+            .execute(AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .await;
+    }
+}
+
+fn row(target: &str, origins: usize, f: &Figures) {
+    println!(
+        "{target:<22} {origins:>7} {:>8} {:>9.0} {:>8.2} {:>8.2} {:>7}",
+        f.requests, f.rps, f.p50_ms, f.p99_ms, f.non_200
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let total: usize = std::env::var("NUCLEUS_BENCH_REQUESTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let postgres = std::env::var("NUCLEUS_TEST_POSTGRES_URL").ok();
+    let litewitness = PathBuf::from(
+        std::env::var("LITEWITNESS_BIN")
+            .unwrap_or_else(|_| "/var/cache/nucleus/bin/litewitness".to_owned()),
+    );
+
+    println!(
+        "add-checkpoint on loopback, {total} requests per row, one sequential client per origin"
+    );
+    println!(
+        "{:<22} {:>7} {:>8} {:>9} {:>8} {:>8} {:>7}",
+        "target", "origins", "requests", "req/s", "p50 ms", "p99 ms", "non-200"
+    );
+    for origins in [1usize, 100] {
+        let load = build_load(origins, total);
+        let mut lite_rps = None;
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("witness.db").display());
+        let server = start_nucleus(dir.path(), &url, &load).await;
+        let f = drive(&server.base, &load).await;
+        row("nucleus-witness sqlite", origins, &f);
+        let sqlite_rps = f.rps;
+        drop(server);
+
+        if let Some(admin) = &postgres {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let (url, name) = fresh_postgres(admin).await;
+            let server = start_nucleus(dir.path(), &url, &load).await;
+            let f = drive(&server.base, &load).await;
+            row("nucleus-witness pg", origins, &f);
+            drop(server);
+            drop_postgres(admin, &name).await;
+        } else {
+            println!("nucleus-witness pg     skipped: NUCLEUS_TEST_POSTGRES_URL is unset");
+        }
+
+        if litewitness.exists() {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let (server, mut agent) = start_litewitness(&litewitness, dir.path(), &load).await;
+            let f = drive(&server.base, &load).await;
+            row("litewitness", origins, &f);
+            lite_rps = Some(f.rps);
+            drop(server);
+            let _ = agent.kill();
+            let _ = agent.wait();
+        } else {
+            println!(
+                "litewitness            skipped: {} not found",
+                litewitness.display()
+            );
+        }
+        if let Some(l) = lite_rps {
+            println!(
+                "ratio nucleus-witness sqlite / litewitness, {origins} origin(s): {:.2}x",
+                sqlite_rps / l
+            );
+        }
+    }
+}
