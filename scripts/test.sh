@@ -14,7 +14,9 @@
 #   wasm         verifier-wasm/test.sh (when present)
 #
 # Env: CARGO_TARGET_DIR (default /var/cache/nucleus/target), NUCLEUS_E2E_DIR (default
-# /tmp/nucleus-e2e), NUCLEUS_TEST_TIMEOUT (cargo test limit, default 45m), CI.
+# /tmp/nucleus-e2e), NUCLEUS_TEST_TIMEOUT (cargo test limit, default 45m), CI,
+# NUCLEUS_TEST_STAGES (comma list to run only some stages, e.g. "setup,cluster-up"; a
+# developer's convenience: CI runs them all).
 set -uo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,6 +38,10 @@ header() { printf '\n==================== %s ====================\n' "$*"; }
 # stage NAME CMD...: runs CMD with a header and timing; records the outcome.
 stage() {
   local name=$1; shift
+  if [ -n "${NUCLEUS_TEST_STAGES:-}" ] && [[ ",$NUCLEUS_TEST_STAGES," != *",$name,"* ]]; then
+    RESULTS+=("$(printf '%-12s not selected (NUCLEUS_TEST_STAGES)' "$name")")
+    return 0
+  fi
   header "$name"
   local t0=$SECONDS rc=0
   "$@" || rc=$?
