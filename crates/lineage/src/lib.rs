@@ -10,6 +10,7 @@ pub mod merkle;
 pub mod policy;
 pub mod quorum;
 pub mod signed_note;
+pub mod tlog_witness;
 pub mod vkey;
 
 pub use checkpoint::Checkpoint;
