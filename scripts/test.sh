@@ -3,10 +3,11 @@
 #
 # Stages, each timed, each with a header; a failed stage does not stop the run, but the
 # script exits non-zero when any stage failed:
-#   setup        Postgres, kube binaries, wasm toolchain, Chromium (all idempotent, cached
-#                under /var/cache/nucleus)
+#   setup        Postgres and Chromium; starts the kube-binaries build and the wasm toolchain
+#                in the background (all idempotent, cached under /var/cache/nucleus)
 #   fmt          cargo fmt --all --check
 #   clippy       cargo clippy --workspace --all-targets -- -D warnings
+#   build        cargo test --workspace --no-run (compiles the test binaries)
 #   crd-drift    crdgen output vs crds/ (when the operator has a crdgen binary)
 #   helm         helm lint --strict + helm template of charts/* (when present)
 #   cluster-up   e2e control plane (e2e/scripts/cluster.sh) + its smoke test, stopped on exit
@@ -81,33 +82,55 @@ eval_exports() {
   eval "$(grep -E '^export [A-Z_][A-Z0-9_]*=' <<<"$out")"
 }
 
-setup_wasm_bg() {
+# Background setup jobs: the kube binaries (Go builds, the slowest part of a cold run) and
+# the wasm toolchain (mostly downloads) overlap fmt, clippy and the Rust test build; the
+# stages that need them wait for them (wait_bg). Each job's output goes to $LOG_DIR.
+declare -A BG_PID BG_T0
+start_bg() {
+  local name=$1; shift
+  BG_T0[$name]=$SECONDS
+  "$@" >"$LOG_DIR/$name.out" 2>"$LOG_DIR/$name.log" &
+  BG_PID[$name]=$!
+  echo "  [$name] started in the background (log: $LOG_DIR/$name.log)"
+}
+
+# wait_bg NAME CMD...: waits for background job NAME (or, when it was never started, as
+# when NUCLEUS_TEST_STAGES leaves setup out, runs CMD now), shows the tail of its log,
+# evaluates the `export X=...` lines it printed, and fails when the job failed.
+declare -A BG_RC
+wait_bg() {
+  local name=$1 rc=0; shift
+  if [ -n "${BG_RC[$name]:-}" ]; then return "${BG_RC[$name]}"; fi
+  if [ -z "${BG_PID[$name]:-}" ]; then start_bg "$name" "$@"; fi
+  wait "${BG_PID[$name]}" || rc=$?
+  BG_RC[$name]=$rc
+  grep -v '^I: ' "$LOG_DIR/$name.log" | tail -n 15 | sed 's/^/  /'
+  printf -- '  [%s] %ss since start (overlapped)%s\n' "$name" "$((SECONDS - BG_T0[$name]))" \
+    "$([ $rc -eq 0 ] || echo " FAILED (exit $rc)")"
+  [ $rc -eq 0 ] || return $rc
+  eval "$(grep -E '^export [A-Z_][A-Z0-9_]*=' "$LOG_DIR/$name.out")"
+}
+
+wasm_toolchain() {
   if [ -f verifier-wasm/Cargo.toml ]; then
-    bash scripts/lib/wasm-toolchain.sh all >"$LOG_DIR/wasm-toolchain.out" 2>"$LOG_DIR/wasm-toolchain.log"
+    bash scripts/lib/wasm-toolchain.sh all
   else
-    echo "no verifier-wasm crate yet" >"$LOG_DIR/wasm-toolchain.log"
-    : >"$LOG_DIR/wasm-toolchain.out"
+    echo "no verifier-wasm crate yet" >&2
   fi
 }
 
 do_setup() {
-  local rc=0 wasm_pid wasm_rc=0
+  local rc=0
   timed_sub postgres eval_exports bash scripts/lib/postgres.sh || rc=1
   timed_sub chromium eval_exports bash scripts/lib/browser.sh || rc=1
-  # The wasm toolchain (mostly downloads on a cold machine) overlaps the kube build.
-  local w0=$SECONDS
-  setup_wasm_bg &
-  wasm_pid=$!
-  timed_sub kube-bins bash e2e/scripts/kube-bins.sh >/dev/null || rc=1
-  wait "$wasm_pid" || wasm_rc=$?
-  sed 's/^/  /' "$LOG_DIR/wasm-toolchain.log" | grep -v '^  I: ' | tail -n 20
-  printf -- '  [wasm-toolchain] %ss (overlapped)%s\n' "$((SECONDS - w0))" "$([ $wasm_rc -eq 0 ] || echo " FAILED (exit $wasm_rc)")"
-  if [ $wasm_rc -eq 0 ]; then
-    eval "$(grep -E '^export [A-Z_][A-Z0-9_]*=' "$LOG_DIR/wasm-toolchain.out")"
-  else
-    rc=1
-  fi
+  start_bg kube-bins bash e2e/scripts/kube-bins.sh
+  start_bg wasm-toolchain wasm_toolchain
   return $rc
+}
+
+do_build() {
+  # Compiles every test binary once, so the cargo-test stage measures tests, not builds.
+  cargo test --workspace --no-run --quiet
 }
 
 do_crd_drift() {
@@ -118,6 +141,7 @@ do_crd_drift() {
 }
 
 do_helm() {
+  wait_bg kube-bins bash e2e/scripts/kube-bins.sh || return 1
   local helm="${NUCLEUS_E2E_HELM:-$(bash e2e/scripts/kube-bins.sh 2>/dev/null)/helm}" c rc=0
   [ -x "$helm" ] || { echo "helm not found at $helm"; return 1; }
   for c in charts/*/; do
@@ -131,8 +155,17 @@ do_helm() {
   return $rc
 }
 
+do_wasm() {
+  wait_bg wasm-toolchain wasm_toolchain && bash verifier-wasm/test.sh
+}
+
 CLUSTER_STARTED=0
 cleanup() {
+  # A background build nobody waited for (a stage not selected) finishes, so the cache is whole.
+  local n
+  for n in "${!BG_PID[@]}"; do
+    if [ -n "${BG_PID[$n]}" ] && [ -z "${BG_RC[$n]:-}" ]; then wait "${BG_PID[$n]}" || true; fi
+  done
   if [ "$CLUSTER_STARTED" = 1 ]; then
     header "cluster-down"
     bash e2e/scripts/cluster.sh down || true
@@ -141,6 +174,7 @@ cleanup() {
 trap cleanup EXIT
 
 do_cluster_up() {
+  wait_bg kube-bins bash e2e/scripts/kube-bins.sh || return 1
   # A cluster that was already running (a developer's) is reused and left running.
   if bash e2e/scripts/cluster.sh status >/dev/null 2>&1; then
     echo "reusing the running control plane in $NUCLEUS_E2E_DIR (left running afterwards)"
@@ -166,6 +200,7 @@ echo "nucleus test run: repo $REPO_ROOT, CARGO_TARGET_DIR=$CARGO_TARGET_DIR, CI=
 stage setup do_setup
 stage fmt cargo fmt --all --check
 stage clippy cargo clippy --workspace --all-targets -- -D warnings
+stage build do_build
 if [ -f operator/Cargo.toml ] && grep -q 'name = "crdgen"' operator/Cargo.toml; then
   stage crd-drift do_crd_drift
 else
@@ -179,7 +214,7 @@ fi
 stage cluster-up do_cluster_up
 stage cargo-test do_cargo_test
 if [ -x verifier-wasm/test.sh ] || [ -f verifier-wasm/test.sh ]; then
-  stage wasm bash verifier-wasm/test.sh
+  stage wasm do_wasm
 else
   skip wasm "no verifier-wasm/test.sh"
 fi
