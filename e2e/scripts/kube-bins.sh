@@ -58,9 +58,11 @@ timed() {
   fi
   local secs=$((SECONDS - start))
   local rss; rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tv")
+  # CPU seconds (user + sys) say what the build costs on a quiet machine, whatever else ran.
+  local cpu; cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%d", s}' "$tv")
   rm -f "$tv"
-  printf '%s\t%s\twall=%ss\tpeak_rss=%sMiB\n' "$(date -u +%FT%TZ)" "$name" "$secs" "$((rss / 1024))" >>"$STATS"
-  log "$name: ${secs}s, peak RSS $((rss / 1024)) MiB"
+  printf '%s\t%s\twall=%ss\tcpu=%ss\tpeak_rss=%sMiB\n' "$(date -u +%FT%TZ)" "$name" "$secs" "$cpu" "$((rss / 1024))" >>"$STATS"
+  log "$name: ${secs}s wall, ${cpu}s CPU, peak RSS $((rss / 1024)) MiB"
 }
 
 regen_wrapper() {
