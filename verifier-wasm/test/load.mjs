@@ -1,13 +1,9 @@
 // Loads the built package (pkg/, from build.sh) into Node and reads the fixtures.
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 
 import init, { verifyBundle } from "../pkg/nucleus_verifier_wasm.js";
 
 const root = new URL("../", import.meta.url);
-
-/** Absolute path of a file under verifier-wasm/. */
-export const pathOf = (rel) => fileURLToPath(new URL(rel, root));
 
 /** Text of a file under verifier-wasm/. */
 export const readText = (rel) => readFileSync(new URL(rel, root), "utf8");
