@@ -83,6 +83,33 @@ test("the file pickers replace the defaults (the trust anchor from a different f
   assert.equal(await verdictState(page), "ok");
 });
 
+test("the witness table marks a witness whose cosignature does not verify as not counted", async () => {
+  const { page } = browser;
+  const bundle = JSON.parse(readFileSync(fixture("bundle-small.json"), "utf8"));
+  const [body, sigs] = bundle.log.checkpoint.split("\n\n");
+  const lines = sigs.split("\n");
+  const w1 = lines.findIndex((l) => l.startsWith("— witness.example/w1 "));
+  assert.ok(w1 >= 0, "w1 cosigned the fixture");
+  const at = lines[w1].lastIndexOf(" ") + 1;
+  lines[w1] = lines[w1].slice(0, at) + flipString(lines[w1].slice(at));
+  bundle.log.checkpoint = `${body}\n\n${lines.join("\n")}`;
+  const dir = mkdtempSync(join(tmpdir(), "demo-cosig-"));
+  try {
+    const file = join(dir, "one-bad-cosignature.json");
+    writeFileSync(file, JSON.stringify(bundle));
+    await page.goto(`${server.origin}/demo.html`);
+    await page.waitForSelector("#verdict[data-state=ok]");
+    await page.setInputFiles("#bundle-file", file);
+    await page.waitForFunction(() => document.getElementById("bundle-name").textContent === "one-bad-cosignature.json");
+    assert.equal(await verdictState(page), "ok");
+    assert.match(await page.locator("#verdict").textContent(), /2 trusted cosignatures, quorum satisfied/);
+    assert.deepEqual(await page.locator("#witnesses tbody tr.not-counted td:first-child").allTextContents(), ["w1"]);
+    assert.equal(await page.locator("#witnesses tbody tr.counted").count(), 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 /** Runs scripts/verify-in-browser.mjs; returns { status, stdout }. */
 function verifyInBrowser(bundle, anchor) {
   const r = spawnSync(process.execPath, [join(HERE, "scripts", "verify-in-browser.mjs"), bundle, anchor], {
