@@ -83,7 +83,10 @@ pub fn verify_bundle_js(
     #[wasm_bindgen(js_name = bundleText)] bundle_text: &str,
     #[wasm_bindgen(js_name = trustAnchorText)] trust_anchor_text: &str,
 ) -> Result<JsValue, JsValue> {
-    let anchor = TrustAnchor::from_json(trust_anchor_text).map_err(to_js_error)?;
+    // from_slice, like verify_bundle's own parsing, so serde_json's deserializers are compiled
+    // for one reader type only (a smaller module); verify_bundle validates the anchor first.
+    let anchor: TrustAnchor = serde_json::from_slice(trust_anchor_text.as_bytes())
+        .map_err(|e| to_js_error(BundleError::InvalidTrustAnchor(e.to_string())))?;
     let report = verify_bundle(bundle_text.as_bytes(), &anchor).map_err(to_js_error)?;
     // The report is plain data (strings, numbers, arrays, maps): JSON is its exact JS shape
     // and keeps serde-wasm-bindgen out of the module.
