@@ -6,7 +6,15 @@
 //! - `NUCLEUS_BENCH_REQUESTS` (default 2000): requests per scenario.
 //! - `NUCLEUS_TEST_POSTGRES_URL`: a Postgres role with CREATEDB (Postgres rows are skipped
 //!   without it).
-//! - `LITEWITNESS_BIN` (default `/var/cache/nucleus/bin/litewitness`): skipped if absent.
+//! - `LITEWITNESS_BIN`, `WITNESSCTL_BIN` (default `/var/cache/nucleus/go-bin/…`, where
+//!   `witness-image/bench.sh` installs them from the Go module proxy): the litewitness rows
+//!   are skipped, with the reason printed, if either is absent.
+//!
+//! The durability column is read back, not assumed: the journal mode from each SQLite
+//! file's header after the run, Postgres's `synchronous_commit` and `fsync`. SQLite's
+//! `synchronous` is a per-connection setting that a file does not record: ours sets FULL;
+//! litewitness sets nothing, so it runs with the compile-time default of its SQLite
+//! (modernc.org/sqlite, `SQLITE_DEFAULT_WAL_SYNCHRONOUS=2`, i.e. FULL).
 //!
 //! Every request is a real, valid step: a log appends one leaf, signs the checkpoint and
 //! submits it with the consistency proof from the previous size. Each origin is driven by
@@ -15,13 +23,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use ed25519_dalek::SigningKey;
 use nucleus_lineage::merkle::{consistency_proof, leaf_hash, root};
-use nucleus_lineage::{Checkpoint, EMPTY_ROOT, Hash, Note, NoteSigner, b64};
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor, PgConnection};
+use nucleus_lineage::{Checkpoint, Hash, Note, NoteSigner, b64};
+use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection};
 
 const WITNESS_SEED_HEX: &str = "31ffc2116ecbe003acaa800ab70757bd7d53206e3febef6a6d0796d95530b34f";
 
@@ -210,10 +217,9 @@ async fn start_nucleus(dir: &Path, db_url: &str, load: &[LogLoad]) -> Server {
     s
 }
 
-/// Starts litewitness with its key in a private ssh-agent and the logs written into its
-/// SQLite tables (what `witnessctl add-log` / `add-key` do; witnessctl itself could not be
-/// built here, see the README).
-async fn start_litewitness(bin: &Path, dir: &Path, load: &[LogLoad]) -> (Server, Child) {
+/// Starts litewitness with its key in a private ssh-agent and the logs registered with
+/// `witnessctl add-log` / `add-key`, as its documentation describes.
+async fn start_litewitness(tools: &LiteWitness, dir: &Path, load: &[LogLoad]) -> (Server, Child) {
     let key = dir.join("witness_key");
     let ok = Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-C", "bench", "-f"])
@@ -254,35 +260,17 @@ async fn start_litewitness(bin: &Path, dir: &Path, load: &[LogLoad]) -> (Server,
         .to_owned();
 
     let db = dir.join("litewitness.db");
-    let opts = sqlx::sqlite::SqliteConnectOptions::from_str(&format!("sqlite://{}", db.display()))
-        .expect("sqlite url")
-        .create_if_missing(true);
-    let mut conn = opts.connect().await.expect("open litewitness db");
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS log (origin TEXT PRIMARY KEY, tree_size INTEGER NOT NULL, tree_hash TEXT NOT NULL);
-         CREATE TABLE IF NOT EXISTS key (origin TEXT NOT NULL, key TEXT NOT NULL, FOREIGN KEY(origin) REFERENCES log(origin));
-         CREATE TABLE IF NOT EXISTS bastion (origin TEXT NOT NULL, bastion TEXT NOT NULL, FOREIGN KEY(origin) REFERENCES log(origin));",
-    )
-    .await
-    .expect("schema");
     for l in load {
-        sqlx::query("INSERT INTO log (origin, tree_size, tree_hash) VALUES (?1, 0, ?2)")
-            .bind(&l.origin)
-            .bind(b64::encode(&EMPTY_ROOT))
-            .execute(&mut conn)
-            .await
-            .expect("add-log");
-        sqlx::query("INSERT INTO key (origin, key) VALUES (?1, ?2)")
-            .bind(&l.origin)
-            .bind(&l.vkey)
-            .execute(&mut conn)
-            .await
-            .expect("add-key");
+        witnessctl(&tools.witnessctl, &db, &["add-log", "-origin", &l.origin]);
+        witnessctl(
+            &tools.witnessctl,
+            &db,
+            &["add-key", "-origin", &l.origin, "-key", &l.vkey],
+        );
     }
-    conn.close().await.expect("close");
 
     let port = free_port();
-    let child = Command::new(bin)
+    let child = Command::new(&tools.litewitness)
         .arg("-db")
         .arg(&db)
         .args(["-name", "bench.example/litewitness"])
@@ -328,9 +316,85 @@ async fn drop_postgres(admin: &str, name: &str) {
     }
 }
 
-fn row(target: &str, origins: usize, f: &Figures) {
+/// Runs `witnessctl <args> -db <db>` and fails the bench if it fails.
+fn witnessctl(bin: &Path, db: &Path, args: &[&str]) {
+    let out = Command::new(bin)
+        .args(&args[..1])
+        .arg("-db")
+        .arg(db)
+        .args(&args[1..])
+        .output()
+        .expect("running witnessctl");
+    assert!(
+        out.status.success(),
+        "witnessctl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The litewitness and witnessctl binaries (both from `filippo.io/torchwood`).
+struct LiteWitness {
+    litewitness: PathBuf,
+    witnessctl: PathBuf,
+}
+
+impl LiteWitness {
+    /// The binaries from `LITEWITNESS_BIN` / `WITNESSCTL_BIN`, by default in
+    /// `/var/cache/nucleus/go-bin` (where `witness-image/bench.sh` installs them); `Err`
+    /// names the one that is missing.
+    fn locate() -> Result<Self, String> {
+        let path = |var: &str, name: &str| {
+            PathBuf::from(
+                std::env::var(var).unwrap_or_else(|_| format!("/var/cache/nucleus/go-bin/{name}")),
+            )
+        };
+        let tools = LiteWitness {
+            litewitness: path("LITEWITNESS_BIN", "litewitness"),
+            witnessctl: path("WITNESSCTL_BIN", "witnessctl"),
+        };
+        for bin in [&tools.litewitness, &tools.witnessctl] {
+            if !bin.exists() {
+                return Err(format!("{} not found", bin.display()));
+            }
+        }
+        Ok(tools)
+    }
+}
+
+/// The journal mode recorded in an SQLite file's header (bytes 18 and 19 are 2 in WAL
+/// mode, 1 with a rollback journal): read from the file, so it is what the server used.
+fn sqlite_journal(db: &Path) -> String {
+    match std::fs::read(db) {
+        Ok(bytes) if bytes.len() >= 20 => match (bytes[18], bytes[19]) {
+            (2, 2) => "WAL".to_owned(),
+            (1, 1) => "rollback journal".to_owned(),
+            (w, r) => format!("unknown header versions {w}/{r}"),
+        },
+        _ => format!("{} unreadable", db.display()),
+    }
+}
+
+/// Postgres's commit durability settings, as the server reports them.
+async fn postgres_durability(url: &str) -> String {
+    let Ok(mut conn) = PgConnection::connect(url).await else {
+        return "unknown (connect failed)".to_owned();
+    };
+    let mut parts = Vec::new();
+    for setting in ["synchronous_commit", "fsync"] {
+        let value: Result<(String,), _> = sqlx::query_as(AssertSqlSafe(format!("SHOW {setting}")))
+            .fetch_one(&mut conn)
+            .await;
+        parts.push(match value {
+            Ok((v,)) => format!("{setting}={v}"),
+            Err(_) => format!("{setting}=?"),
+        });
+    }
+    parts.join(" ")
+}
+
+fn row(target: &str, origins: usize, f: &Figures, durability: &str) {
     println!(
-        "{target:<22} {origins:>7} {:>8} {:>9.0} {:>8.2} {:>8.2} {:>7}",
+        "{target:<22} {origins:>7} {:>8} {:>9.0} {:>8.2} {:>8.2} {:>7}  {durability}",
         f.requests, f.rps, f.p50_ms, f.p99_ms, f.non_200
     );
 }
@@ -343,62 +407,74 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000);
     let postgres = std::env::var("NUCLEUS_TEST_POSTGRES_URL").ok();
-    let litewitness = PathBuf::from(
-        std::env::var("LITEWITNESS_BIN")
-            .unwrap_or_else(|_| "/var/cache/nucleus/bin/litewitness".to_owned()),
-    );
+    let lite = LiteWitness::locate();
 
     println!(
         "add-checkpoint on loopback, {total} requests per row, one sequential client per origin"
     );
     println!(
-        "{:<22} {:>7} {:>8} {:>9} {:>8} {:>8} {:>7}",
+        "{:<22} {:>7} {:>8} {:>9} {:>8} {:>8} {:>7}  durability",
         "target", "origins", "requests", "req/s", "p50 ms", "p99 ms", "non-200"
     );
+    let mut ratios = Vec::new();
     for origins in [1usize, 100] {
         let load = build_load(origins, total);
-        let mut lite_rps = None;
+        let mut ours = Vec::new();
 
         let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}", dir.path().join("witness.db").display());
-        let server = start_nucleus(dir.path(), &url, &load).await;
+        let db = dir.path().join("witness.db");
+        let server = start_nucleus(dir.path(), &format!("sqlite://{}", db.display()), &load).await;
         let f = drive(&server.base, &load).await;
-        row("nucleus-witness sqlite", origins, &f);
-        let sqlite_rps = f.rps;
         drop(server);
+        let durability = format!(
+            "{}, synchronous=FULL (set by the store)",
+            sqlite_journal(&db)
+        );
+        row("nucleus-witness sqlite", origins, &f, &durability);
+        ours.push(("nucleus-witness sqlite", f.rps));
 
         if let Some(admin) = &postgres {
             let dir = tempfile::tempdir().expect("tempdir");
             let (url, name) = fresh_postgres(admin).await;
             let server = start_nucleus(dir.path(), &url, &load).await;
             let f = drive(&server.base, &load).await;
-            row("nucleus-witness pg", origins, &f);
             drop(server);
+            row(
+                "nucleus-witness pg",
+                origins,
+                &f,
+                &postgres_durability(&url).await,
+            );
+            ours.push(("nucleus-witness pg", f.rps));
             drop_postgres(admin, &name).await;
         } else {
             println!("nucleus-witness pg     skipped: NUCLEUS_TEST_POSTGRES_URL is unset");
         }
 
-        if litewitness.exists() {
-            let dir = tempfile::tempdir().expect("tempdir");
-            let (server, mut agent) = start_litewitness(&litewitness, dir.path(), &load).await;
-            let f = drive(&server.base, &load).await;
-            row("litewitness", origins, &f);
-            lite_rps = Some(f.rps);
-            drop(server);
-            let _ = agent.kill();
-            let _ = agent.wait();
-        } else {
-            println!(
-                "litewitness            skipped: {} not found",
-                litewitness.display()
-            );
+        match &lite {
+            Ok(tools) => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let (server, mut agent) = start_litewitness(tools, dir.path(), &load).await;
+                let f = drive(&server.base, &load).await;
+                drop(server);
+                let _ = agent.kill();
+                let _ = agent.wait();
+                let durability = format!(
+                    "{}, synchronous=FULL (SQLite default)",
+                    sqlite_journal(&dir.path().join("litewitness.db"))
+                );
+                row("litewitness", origins, &f, &durability);
+                for (target, rps) in &ours {
+                    ratios.push(format!(
+                        "{target} / litewitness, {origins} origin(s): {:.2}x",
+                        rps / f.rps
+                    ));
+                }
+            }
+            Err(reason) => println!("litewitness            skipped: {reason}"),
         }
-        if let Some(l) = lite_rps {
-            println!(
-                "ratio nucleus-witness sqlite / litewitness, {origins} origin(s): {:.2}x",
-                sqlite_rps / l
-            );
-        }
+    }
+    for ratio in ratios {
+        println!("ratio {ratio}");
     }
 }
