@@ -1,17 +1,18 @@
 //! Publish/fetch over loopback, and the ways a fetch must fail.
 
+#[path = "support/tampering.rs"]
+mod tampering;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use iroh::endpoint::{Connection, presets};
-use iroh::protocol::{AcceptError, ProtocolHandler, Router};
-use iroh::{Endpoint, EndpointAddr, RelayMode, Watcher};
 use iroh_blobs::BlobFormat;
 use iroh_blobs::ticket::BlobTicket;
 use nucleus_bundle_cas::{
     BlobStore, BundleHash, FetchError, FetchOptions, FetchProgress, NodeTicket, PublishOptions,
     Publisher, fetch, fetch_with_progress,
 };
+use tampering::{Relay, Tamper};
 
 /// Deterministic, incompressible-looking test bytes (xorshift).
 fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
@@ -281,90 +282,6 @@ fn malformed_ticket_does_not_parse() {
     assert!("".parse::<NodeTicket>().is_err());
 }
 
-/// What a malicious provider does to the response bytes of the honest provider behind it.
-#[derive(Debug, Clone, Copy)]
-enum Tamper {
-    /// Replace the byte at this response offset (a substituted chunk).
-    FlipAt(usize),
-    /// End the response cleanly after this many bytes (a truncated blob).
-    CutAt(usize),
-}
-
-/// A provider that relays each request to an honest provider and tampers with the answer.
-/// Responses shorter than the tamper offset (the fetcher's size probe) pass unchanged, so
-/// only the fetcher's verification of the body can catch the attack.
-#[derive(Debug, Clone)]
-struct MaliciousProvider {
-    outbound: Endpoint,
-    upstream: EndpointAddr,
-    tamper: Tamper,
-}
-
-impl MaliciousProvider {
-    async fn relay(&self, conn: Connection) -> anyhow::Result<()> {
-        let up = self
-            .outbound
-            .connect(self.upstream.clone(), iroh_blobs::ALPN)
-            .await?;
-        while let Ok((mut send, mut recv)) = conn.accept_bi().await {
-            let request = recv.read_to_end(64 * 1024).await?;
-            let (mut up_send, mut up_recv) = up.open_bi().await?;
-            up_send.write_all(&request).await?;
-            up_send.finish()?;
-            let mut offset = 0usize;
-            while let Some(chunk) = up_recv.read_chunk(64 * 1024).await? {
-                let mut data = chunk.to_vec();
-                let end = offset + data.len();
-                match self.tamper {
-                    Tamper::FlipAt(at) if (offset..end).contains(&at) => data[at - offset] ^= 0x55,
-                    Tamper::CutAt(at) if end > at => {
-                        data.truncate(at - offset);
-                        send.write_all(&data).await?;
-                        send.finish()?;
-                        return Ok(());
-                    }
-                    _ => {}
-                }
-                send.write_all(&data).await?;
-                offset = end;
-            }
-            send.finish()?;
-        }
-        Ok(())
-    }
-}
-
-impl ProtocolHandler for MaliciousProvider {
-    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
-        self.relay(conn)
-            .await
-            .map_err(|e| AcceptError::from_boxed(e.into()))
-    }
-}
-
-async fn loopback_endpoint() -> Endpoint {
-    Endpoint::builder(presets::Minimal)
-        .relay_mode(RelayMode::Disabled)
-        .clear_address_lookup()
-        .clear_ip_transports()
-        .bind_addr("127.0.0.1:0")
-        .unwrap()
-        .bind()
-        .await
-        .unwrap()
-}
-
-async fn direct_addr(ep: &Endpoint) -> EndpointAddr {
-    let mut watch = ep.watch_addr();
-    loop {
-        let addr = watch.get();
-        if addr.ip_addrs().next().is_some() {
-            return addr;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// Serves 1 MiB honestly, puts a malicious provider in front of it, and fetches through
 /// the malicious one with a ticket that is correct in every respect.
 async fn fetch_through_malicious_provider(tamper: Tamper) -> Result<Vec<u8>, FetchError> {
@@ -372,26 +289,12 @@ async fn fetch_through_malicious_provider(tamper: Tamper) -> Result<Vec<u8>, Fet
     let honest = Publisher::start(data, PublishOptions::default())
         .await
         .unwrap();
-    let honest_ticket: BlobTicket = honest.ticket().to_string().parse().unwrap();
-    let proxy = MaliciousProvider {
-        outbound: loopback_endpoint().await,
-        upstream: honest_ticket.addr().clone(),
-        tamper,
-    };
-    let outbound = proxy.outbound.clone();
-    let router = Router::builder(loopback_endpoint().await)
-        .accept(iroh_blobs::ALPN, proxy)
-        .spawn();
-    let addr = direct_addr(router.endpoint()).await;
-    let ticket: NodeTicket = BlobTicket::new(addr, honest.hash().into(), BlobFormat::Raw)
-        .to_string()
-        .parse()
-        .unwrap();
+    let relay = Relay::start(&honest.ticket().to_string(), tamper).await;
+    let ticket: NodeTicket = relay.ticket().parse().unwrap();
     let result = fetch(&ticket, &honest.hash(), &quick())
         .await
         .map(|f| f.bytes);
-    router.shutdown().await.unwrap();
-    outbound.close().await;
+    relay.shutdown().await;
     honest.shutdown().await;
     result
 }
@@ -399,7 +302,7 @@ async fn fetch_through_malicious_provider(tamper: Tamper) -> Result<Vec<u8>, Fet
 #[tokio::test]
 async fn relay_without_tampering_delivers_the_blob() {
     // Control for the two tests below: the relay itself is transparent.
-    let got = fetch_through_malicious_provider(Tamper::FlipAt(usize::MAX))
+    let got = fetch_through_malicious_provider(Tamper::Nothing)
         .await
         .unwrap();
     assert_eq!(got, pseudo_random(1 << 20, 5));

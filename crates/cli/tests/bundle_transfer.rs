@@ -2,10 +2,14 @@
 
 #[path = "../../bundle-cas/benches/support/bundles.rs"]
 mod bundles;
+#[path = "../../bundle-cas/tests/support/tampering.rs"]
+mod tampering;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+
+use tampering::{Relay, Tamper};
 
 const NUCLEUS: &str = env!("CARGO_BIN_EXE_nucleus");
 
@@ -193,4 +197,61 @@ fn malformed_hash_and_ticket_are_refused() {
     let output = fx.fetch("not-a-ticket", &hash, &[]);
     assert!(!output.status.success());
     assert!(text(&output.stderr).contains("invalid node ticket"));
+}
+
+/// Publishes a ~1 MB bundle with `nucleus bundle publish`, puts a relay that applies `tamper`
+/// in front of it, and runs `nucleus bundle fetch --out` against the relay's ticket (right
+/// hash, right format, only the served bytes differ). Returns the fetch output and whether
+/// the output file was written (and then equals the bundle).
+async fn fetch_through_relay(tamper: Tamper) -> (Output, bool) {
+    let fx = std::sync::Arc::new(Fixture::new());
+    let bundle = bundles::bundle(&bundles::issuer(), 3, 750_000);
+    let file = fx.write("bundle.json", &bundle);
+    let publisher = Publisher::start(&file);
+    let relay = Relay::start(&publisher.ticket, tamper).await;
+    let out = fx.dir.path().join("replica.json");
+    let (ticket, hash, out_arg, fetcher) = (
+        relay.ticket(),
+        publisher.hash.clone(),
+        out.to_str().unwrap().to_owned(),
+        fx.clone(),
+    );
+    // The fetching process runs while this runtime keeps the relay serving.
+    let output =
+        tokio::task::spawn_blocking(move || fetcher.fetch(&ticket, &hash, &["--out", &out_arg]))
+            .await
+            .unwrap();
+    relay.shutdown().await;
+    let written = out.exists();
+    if written {
+        assert_eq!(std::fs::read(&out).unwrap(), bundle);
+    }
+    (output, written)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_without_tampering_delivers_a_verified_bundle() {
+    // Control for the two tests below: the relay path itself works.
+    let (output, written) = fetch_through_relay(Tamper::Nothing).await;
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    assert!(written);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn substituted_blob_is_rejected_and_nothing_written() {
+    let (output, written) = fetch_through_relay(Tamper::FlipAt(500_000)).await;
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("verified transfer"), "{stderr}");
+    assert!(!stderr.contains("provenance"), "{stderr}");
+    assert!(!written, "a substituted blob was written");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_blob_is_rejected_and_nothing_written() {
+    let (output, written) = fetch_through_relay(Tamper::CutAt(600_000)).await;
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("verified transfer"), "{stderr}");
+    assert!(!written, "a truncated blob was written");
 }
