@@ -128,8 +128,7 @@ start_witness() {
     --log-format json \
     >>"$WORK/logs/witness-$name.log" 2>&1 &
   PID[$name]=$!
-  local i
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     if [ -z "${PORT[$name]:-}" ]; then
       PORT[$name]=$(jq -r 'select(.fields.message == "listening") | .fields.addr' \
         "$WORK/logs/witness-$name.log" 2>/dev/null | tail -n 1 | sed -n 's/.*:\([0-9][0-9]*\)$/\1/p' || true)
@@ -184,7 +183,7 @@ for name in "${DOMAINS[@]}"; do
   kill -HUP "${PID[$name]}"
 done
 for name in "${DOMAINS[@]}"; do
-  for i in $(seq 1 50); do
+  for _ in $(seq 1 50); do
     n=$(curl -fsS "${URL[$name]}/info" | jq '.origins | length')
     [ "$n" = 1 ] && break
     sleep 0.1
