@@ -67,6 +67,10 @@ need_apt=()
 command -v curl >/dev/null || need_apt+=(curl)
 command -v jq >/dev/null || need_apt+=(jq)
 command -v sha256sum >/dev/null || need_apt+=(coreutils)
+# The browser step runs verifier-wasm's Node script (it installs its own npm dependencies).
+if [ -f "$REPO_ROOT/verifier-wasm/scripts/verify-in-browser.mjs" ] && ! command -v node >/dev/null; then
+  need_apt+=(nodejs npm)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   printf 'installing %s with apt-get\n' "${need_apt[*]}"
   apt-get -o DPkg::Lock::Timeout=900 update -qq
