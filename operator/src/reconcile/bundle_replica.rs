@@ -217,6 +217,8 @@ pub enum Outcome {
         /// (never stored).
         from_store: bool,
     },
+    /// The operator is shutting down: the fetch was abandoned and nothing is recorded.
+    Interrupted,
     /// Verified and stored.
     Replicated {
         /// What is stored.
@@ -236,6 +238,7 @@ pub fn verdicts(outcome: &Outcome) -> Vec<Verdict> {
     let bytes_ok = |why: &str| Verdict::falsy(HASH_MISMATCH, "BytesVerified", why);
     let reached = |why: &str| Verdict::falsy(SOURCE_UNREACHABLE, "SourceReached", why);
     match outcome {
+        Outcome::Interrupted => vec![],
         Outcome::InvalidHash(msg) => vec![Verdict::falsy(READY, "InvalidHash", msg.clone())],
         Outcome::AnchorUnavailable { reason, message } => {
             vec![Verdict::falsy(READY, reason, message.clone())]
@@ -335,7 +338,7 @@ fn ready_message(r: &Replica) -> String {
 pub fn record_replica(status: &mut BundleReplicaStatus, outcome: &Outcome) {
     match outcome {
         // Nothing was looked at: what the status said still stands.
-        Outcome::InvalidHash(_) | Outcome::AnchorUnavailable { .. } => {}
+        Outcome::Interrupted | Outcome::InvalidHash(_) | Outcome::AnchorUnavailable { .. } => {}
         Outcome::Replicated { replica, .. } => {
             status.size = i64::try_from(replica.size).ok();
             status.config_map = Some(replica.config_map.clone());
@@ -365,6 +368,8 @@ pub fn next_action(outcome: &Outcome, resync: Duration) -> Action {
         // Immutable spec.hash: only a new object can fix it. The size is proven for the
         // hash, so no source or anchor change makes it fit.
         Outcome::InvalidHash(_) | Outcome::TooLarge { .. } => Action::await_change(),
+        // The controller is draining; the next leader starts over.
+        Outcome::Interrupted => Action::await_change(),
         Outcome::AnchorUnavailable { .. }
         | Outcome::TargetConflict(_)
         | Outcome::FetchFailed(_) => Action::requeue(RETRY),
@@ -557,6 +562,9 @@ async fn reconcile(br: Arc<BundleReplica>, ctx: Arc<Context>) -> Result<Action, 
     let mut status = br.status.clone().unwrap_or_default();
 
     let (outcome, fetched_at) = replicate(&br, &ctx, &ns, &uid, &cms).await?;
+    if outcome == Outcome::Interrupted {
+        return Ok(next_action(&outcome, ctx.settings.resync));
+    }
     if fetched_at {
         status.last_attempt = Some(Time(now));
     }
@@ -613,7 +621,12 @@ async fn replicate(
             br.status.as_ref().and_then(|s| s.source_used.clone()),
         ),
         Stored::Absent | Stored::Damaged => {
-            match fetch_from_sources(&hash, &br.spec.sources).await {
+            // A fetch can take FETCH_TIMEOUT per source: it must not hold up a shutdown.
+            let fetched = tokio::select! {
+                r = fetch_from_sources(&hash, &br.spec.sources) => r,
+                () = ctx.shutdown.clone() => return Ok((Outcome::Interrupted, false)),
+            };
+            match fetched {
                 Ok((i, bytes)) => (bytes, false, br.spec.sources.get(i).cloned()),
                 Err(attempts) => {
                     let outcome = match attempts.iter().find(|a| a.class == FailureClass::TooLarge)
@@ -915,6 +928,7 @@ mod tests {
             ..BundleReplicaStatus::default()
         };
         for outcome in [
+            Outcome::Interrupted,
             Outcome::InvalidHash("bad".into()),
             Outcome::AnchorUnavailable {
                 reason: "TrustAnchorMissing",
@@ -925,8 +939,15 @@ mod tests {
             record_replica(&mut s, &outcome);
             assert_eq!(s, status);
             let v = verdicts(&outcome);
-            assert_eq!(v.len(), 1, "only Ready is decided: {v:?}");
-            assert!(!v[0].is_true());
+            if outcome == Outcome::Interrupted {
+                assert!(
+                    v.is_empty(),
+                    "an interrupted reconcile decides nothing: {v:?}"
+                );
+            } else {
+                assert_eq!(v.len(), 1, "only Ready is decided: {v:?}");
+                assert!(!v[0].is_true());
+            }
         }
         let mut s = status.clone();
         record_replica(
