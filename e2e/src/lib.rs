@@ -47,9 +47,12 @@ pub enum E2eError {
     /// A condition was not reached in time.
     #[error("timed out after {0:?} waiting for {1}")]
     Timeout(Duration, String),
-    /// An HTTP exchange was malformed.
+    /// An HTTP exchange was malformed or answered an error.
     #[error("HTTP: {0}")]
     Http(String),
+    /// The local operator did not come up.
+    #[error("operator: {0}")]
+    Operator(String),
 }
 
 /// Result alias of the harness.
@@ -152,6 +155,175 @@ impl Cluster {
             serde_json::to_vec_pretty(&config).map_err(|e| E2eError::Kube(e.to_string()))?,
         )?;
         Ok(())
+    }
+}
+
+/// Helm release the suites install the chart as. Every suite upgrades the same release
+/// (idempotent), so they can run in any order against one control plane.
+pub const RELEASE: &str = "nucleus-e2e";
+/// Namespace of [`RELEASE`]: the operator's ServiceAccount and Lease live there.
+pub const SYSTEM_NS: &str = "nucleus-system";
+
+impl Cluster {
+    /// `helm upgrade --install` of `charts/nucleus-operator` with no operator pod
+    /// (`replicaCount=0`: the suites run the operator as a local process with the chart's
+    /// ServiceAccount token), then waits for the chart's CRDs to be Established. Returns the
+    /// ServiceAccount name.
+    ///
+    /// CRDs applied earlier outside Helm (`kubectl apply -f crds/` by another suite) are
+    /// first marked for adoption by the release (Helm's ownership label and annotations),
+    /// so the chart's own CRD templates are always what gets installed. Another helm
+    /// operation on the release in progress (a concurrent suite) is waited out.
+    pub fn install_chart(&self) -> Result<String> {
+        let chart = repo_root().join("charts/nucleus-operator");
+        let chart = chart.to_string_lossy().into_owned();
+        let crds = CRD_NAMES.map(|c| format!("crd/{c}"));
+        for crd in &crds {
+            // Fails only when the CRD does not exist yet (nothing to adopt).
+            let _ = self.kubectl(&[
+                "annotate",
+                "--overwrite",
+                crd,
+                &format!("meta.helm.sh/release-name={RELEASE}"),
+                &format!("meta.helm.sh/release-namespace={SYSTEM_NS}"),
+            ]);
+            let _ = self.kubectl(&[
+                "label",
+                "--overwrite",
+                crd,
+                "app.kubernetes.io/managed-by=Helm",
+            ]);
+        }
+        let args = [
+            "upgrade",
+            "--install",
+            RELEASE,
+            chart.as_str(),
+            "--namespace",
+            SYSTEM_NS,
+            "--create-namespace",
+            "--set",
+            "replicaCount=0",
+            "--wait",
+            "--timeout",
+            "120s",
+        ];
+        let mut installed = false;
+        for _ in 0..60 {
+            match self.helm(&args) {
+                Ok(_) => {
+                    installed = true;
+                    break;
+                }
+                Err(e) if e.to_string().contains("another operation") => {
+                    std::thread::sleep(Duration::from_secs(2));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if !installed {
+            return Err(E2eError::Timeout(
+                Duration::from_secs(120),
+                "a free helm release (another operation kept it busy)".to_owned(),
+            ));
+        }
+        let mut wait = vec!["wait", "--for=condition=Established", "--timeout=60s"];
+        wait.extend(crds.iter().map(String::as_str));
+        self.kubectl(&wait)?;
+        Ok(format!("{RELEASE}-nucleus-operator"))
+    }
+}
+
+/// The CRDs the chart installs.
+pub const CRD_NAMES: [&str; 4] = [
+    "witnesses.trust.nucleus.dev",
+    "quorumpolicies.trust.nucleus.dev",
+    "federateswith.trust.nucleus.dev",
+    "bundlereplicas.trust.nucleus.dev",
+];
+
+/// A local `nucleus-operator` process and the address of its /metrics server.
+#[derive(Debug)]
+pub struct Operator {
+    /// The process (killed on drop).
+    pub process: Process,
+    /// Where /healthz, /readyz and /metrics are served.
+    pub addr: SocketAddr,
+}
+
+impl Operator {
+    /// Starts the debug operator binary (built first, see [`binary`]) with `kubeconfig`, the
+    /// Lease `lease` in [`SYSTEM_NS`] and `extra` arguments, and waits until it reports
+    /// leadership on /metrics. The log goes to `log`.
+    pub async fn start(
+        kubeconfig: &Path,
+        log: PathBuf,
+        lease: &str,
+        extra: &[&str],
+    ) -> Result<Operator> {
+        let bin = binary("nucleus-operator", "nucleus-operator")?;
+        Self::start_with(
+            &bin,
+            kubeconfig,
+            log,
+            lease,
+            extra,
+            "info,nucleus_operator=debug",
+        )
+        .await
+    }
+
+    /// Like [`Operator::start`] with a given binary and `RUST_LOG` filter.
+    pub async fn start_with(
+        bin: &Path,
+        kubeconfig: &Path,
+        log: PathBuf,
+        lease: &str,
+        extra: &[&str],
+        rust_log: &str,
+    ) -> Result<Operator> {
+        let port = free_port()?;
+        let process = Process::spawn(
+            Command::new(bin)
+                .env("KUBECONFIG", kubeconfig)
+                .env("POD_NAMESPACE", SYSTEM_NS)
+                .env("RUST_LOG", rust_log)
+                .arg(format!("--http-addr=127.0.0.1:{port}"))
+                .arg(format!("--lease-name={lease}"))
+                .args(extra),
+            log,
+        )?;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let leading = wait_for(
+            "operator leadership",
+            Duration::from_secs(90),
+            Duration::from_millis(250),
+            || async move {
+                let (code, body) = http(addr, "GET", "/metrics", b"").await.ok()?;
+                (code == 200
+                    && String::from_utf8_lossy(&body).contains("nucleus_operator_leader 1"))
+                .then_some(())
+            },
+        )
+        .await;
+        let mut operator = Operator { process, addr };
+        if let Err(e) = leading {
+            let running = operator.process.running();
+            return Err(E2eError::Operator(format!(
+                "{e} (process running: {running}); log:\n{}",
+                operator.process.output()
+            )));
+        }
+        Ok(operator)
+    }
+
+    /// The /metrics text.
+    pub async fn metrics(&self) -> Result<String> {
+        let (code, body) = http(self.addr, "GET", "/metrics", b"").await?;
+        if code != 200 {
+            return Err(E2eError::Http(format!("/metrics answered {code}")));
+        }
+        Ok(String::from_utf8_lossy(&body).into_owned())
     }
 }
 

@@ -9,9 +9,7 @@
 //! Needs NUCLEUS_E2E_KUBECONFIG (+ the other cluster.sh variables); skips without them
 //! unless CI=true.
 
-use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,7 +18,7 @@ use anyhow::{Context as _, ensure};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{DeleteParams, Patch, PatchParams};
 use kube::{Api, Client};
-use nucleus_e2e::{Cluster, Process, binary, free_port, http, wait_for};
+use nucleus_e2e::{Cluster, Operator, SYSTEM_NS, wait_for};
 use nucleus_federation::SpiffeBundle;
 use nucleus_operator::api::v1alpha1::FederatesWith;
 use nucleus_operator::reconcile::federates_with::{BUNDLE_KEY, SEQUENCE_ANNOTATION};
@@ -29,8 +27,6 @@ use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const RELEASE: &str = "nucleus-e2e";
-const SYSTEM_NS: &str = "nucleus-system";
 const WAIT: Duration = Duration::from_secs(90);
 const POLL: Duration = Duration::from_millis(500);
 
@@ -127,59 +123,8 @@ impl Endpoint {
     }
 }
 
-fn install_chart(cluster: &Cluster) -> anyhow::Result<String> {
-    let chart = nucleus_e2e::repo_root().join("charts/nucleus-operator");
-    let chart = chart.to_str().context("chart path")?;
-    let install = |extra: &[&str]| {
-        let mut args = vec![
-            "upgrade",
-            "--install",
-            RELEASE,
-            chart,
-            "--namespace",
-            SYSTEM_NS,
-            "--create-namespace",
-            "--set",
-            "replicaCount=0",
-            "--wait",
-            "--timeout",
-            "120s",
-        ];
-        args.extend_from_slice(extra);
-        cluster.helm(&args)
-    };
-    if let Err(e) = install(&[]) {
-        if !e.to_string().contains("invalid ownership metadata") {
-            return Err(e.into());
-        }
-        install(&["--set", "crds.enabled=false"])?;
-    }
-    Ok(format!("{RELEASE}-nucleus-operator"))
-}
-
-async fn start_operator(kubeconfig: &Path, log: &Path, lease: &str) -> anyhow::Result<Process> {
-    let http_port = free_port()?;
-    let operator = Process::spawn(
-        Command::new(binary("nucleus-operator", "nucleus-operator")?)
-            .env("KUBECONFIG", kubeconfig)
-            .env("POD_NAMESPACE", SYSTEM_NS)
-            .env("RUST_LOG", "info,nucleus_operator=debug")
-            .args([
-                &format!("--http-addr=127.0.0.1:{http_port}"),
-                &format!("--lease-name={lease}"),
-                "--lease-seconds=5",
-            ]),
-        log.to_path_buf(),
-    )?;
-    let addr: SocketAddr = format!("127.0.0.1:{http_port}").parse()?;
-    wait_for("operator leadership", WAIT, POLL, || async move {
-        let (code, body) = http(addr, "GET", "/metrics", b"").await.ok()?;
-        (code == 200 && String::from_utf8_lossy(&body).contains("nucleus_operator_leader 1"))
-            .then_some(())
-    })
-    .await
-    .with_context(|| operator.output())?;
-    Ok(operator)
+async fn start_operator(kubeconfig: &Path, log: &Path, lease: &str) -> anyhow::Result<Operator> {
+    Ok(Operator::start(kubeconfig, log.to_path_buf(), lease, &["--lease-seconds=5"]).await?)
 }
 
 /// What the test reads back after each step.
@@ -235,7 +180,7 @@ async fn wait_seen<F: Fn(&Seen) -> bool>(
     name: &str,
     cm: &str,
     ok: F,
-    operator: &Process,
+    operator: &Operator,
 ) -> anyhow::Result<Seen> {
     let fws: Api<FederatesWith> = Api::all(client.clone());
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
@@ -248,7 +193,7 @@ async fn wait_seen<F: Fn(&Seen) -> bool>(
     .with_context(|| {
         format!(
             "{what} (FederatesWith {name}, ConfigMap {ns}/{cm}); operator log:\n{}",
-            operator.output()
+            operator.process.output()
         )
     })
 }
@@ -267,7 +212,7 @@ async fn federation_end_to_end() -> anyhow::Result<()> {
     let cm_name = format!("federation-{name}");
     let lease = format!("nucleus-fed-e2e-leader-{pid}");
 
-    let sa = install_chart(&cluster)?;
+    let sa = cluster.install_chart()?;
     let sa_kubeconfig = work.path().join("operator.kubeconfig");
     cluster.service_account_kubeconfig(SYSTEM_NS, &sa, &sa_kubeconfig)?;
     let endpoint = Endpoint::start().await?;
@@ -388,7 +333,7 @@ async fn federation_end_to_end() -> anyhow::Result<()> {
     );
 
     // 5. Operator restarted; the rollback is served again and still refused.
-    operator.terminate(Duration::from_secs(10))?;
+    operator.process.terminate(Duration::from_secs(10))?;
     endpoint.serve(Some(vector("bundle_seq1_replay_of_seq1.json")));
     let before = endpoint.served();
     let operator =

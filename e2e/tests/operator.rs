@@ -19,8 +19,8 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::{DeleteParams, Patch, PatchParams};
 use kube::{Api, Client};
 use nucleus_e2e::{
-    Cluster, LogProducer, Process, binary, free_port, http, parse_cosignatures, postgres_url, psql,
-    wait_for,
+    Cluster, LogProducer, Operator, Process, SYSTEM_NS, binary, free_port, http,
+    parse_cosignatures, postgres_url, psql, wait_for,
 };
 use nucleus_lineage::Note;
 use nucleus_lineage::policy::Policy;
@@ -29,8 +29,6 @@ use nucleus_operator::api::v1alpha1::{QuorumPolicy, Witness};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-const RELEASE: &str = "nucleus-e2e";
-const SYSTEM_NS: &str = "nucleus-system";
 const EXAMPLE_DB: &str = "postgres://nucleus:nucleus@127.0.0.1:5432/nucleus";
 const ORIGIN: &str = "example.nucleus.dev/log";
 const WAIT: Duration = Duration::from_secs(120);
@@ -67,39 +65,6 @@ async fn policy_condition(
         && ready.reason == reason
         && st.observed_generation == p.metadata.generation)
         .then_some(p)
-}
-
-/// Installs the chart (idempotent), returns the ServiceAccount name.
-fn install_chart(cluster: &Cluster) -> anyhow::Result<String> {
-    let chart = nucleus_e2e::repo_root().join("charts/nucleus-operator");
-    let chart = chart.to_str().context("chart path")?;
-    let install = |extra: &[&str]| {
-        let mut args = vec![
-            "upgrade",
-            "--install",
-            RELEASE,
-            chart,
-            "--namespace",
-            SYSTEM_NS,
-            "--create-namespace",
-            "--set",
-            "replicaCount=0",
-            "--wait",
-            "--timeout",
-            "120s",
-        ];
-        args.extend_from_slice(extra);
-        cluster.helm(&args)
-    };
-    // CRDs applied outside this release (kubectl apply -f crds/) are not Helm's to own:
-    // install the rest of the chart over them.
-    if let Err(e) = install(&[]) {
-        if !e.to_string().contains("invalid ownership metadata") {
-            return Err(e.into());
-        }
-        install(&["--set", "crds.enabled=false"])?;
-    }
-    Ok(format!("{RELEASE}-nucleus-operator"))
 }
 
 struct Witnessd {
@@ -162,11 +127,19 @@ async fn start_witness_like_pod(
             if a.starts_with("--bind=") {
                 return format!("--bind=127.0.0.1:{port}");
             }
-            let mut a = a.clone();
-            for (mount, local) in &files {
-                a = a.replace(mount.as_str(), local.to_str().unwrap_or_default());
-            }
-            a
+            // `--flag=/mount/path/file`: the longest mount path that prefixes the value is
+            // mapped, once, to its local copy.
+            let Some((flag, value)) = a.split_once('=') else {
+                return a.clone();
+            };
+            files
+                .iter()
+                .filter(|(mount, _)| value.starts_with(&format!("{mount}/")))
+                .max_by_key(|(mount, _)| mount.len())
+                .map_or_else(
+                    || a.clone(),
+                    |(mount, local)| format!("{flag}={}{}", local.display(), &value[mount.len()..]),
+                )
         })
         .collect();
     let mut cmd = Command::new(binary("nucleus-witness", "nucleus-witness")?);
@@ -210,7 +183,7 @@ async fn operator_end_to_end() -> anyhow::Result<()> {
     let ns = format!("op-e2e-{}", std::process::id());
 
     // Chart + operator as the chart's ServiceAccount.
-    let sa = install_chart(&cluster)?;
+    let sa = cluster.install_chart()?;
     let sa_user = format!("system:serviceaccount:{SYSTEM_NS}:{sa}");
     for (verb, resource, expect) in [
         ("list", "secrets", "no"),
@@ -218,12 +191,17 @@ async fn operator_end_to_end() -> anyhow::Result<()> {
         ("get", "secrets", "yes"),
         ("patch", "deployments.apps", "yes"),
         ("delete", "deployments.apps", "no"),
-        ("patch", "witnesses.trust.nucleus.dev/status", "yes"),
+        (
+            "patch",
+            "witnesses.trust.nucleus.dev --subresource=status",
+            "yes",
+        ),
         ("update", "witnesses.trust.nucleus.dev", "no"),
     ] {
         let out = Command::new("kubectl")
             .env("KUBECONFIG", &cluster.kubeconfig)
-            .args(["auth", "can-i", verb, resource, "--as", &sa_user, "-A"])
+            .args(["auth", "can-i", verb, "--as", &sa_user, "-A"])
+            .args(resource.split(' '))
             .output()?;
         let answer = String::from_utf8_lossy(&out.stdout).trim().to_owned();
         ensure!(
@@ -233,28 +211,13 @@ async fn operator_end_to_end() -> anyhow::Result<()> {
     }
     let sa_kubeconfig = work.path().join("operator.kubeconfig");
     cluster.service_account_kubeconfig(SYSTEM_NS, &sa, &sa_kubeconfig)?;
-    let http_port = free_port()?;
-    let mut operator = Process::spawn(
-        Command::new(binary("nucleus-operator", "nucleus-operator")?)
-            .env("KUBECONFIG", &sa_kubeconfig)
-            .env("POD_NAMESPACE", SYSTEM_NS)
-            .env("RUST_LOG", "info,nucleus_operator=debug")
-            .args([
-                &format!("--http-addr=127.0.0.1:{http_port}"),
-                &format!("--lease-name=nucleus-e2e-leader-{}", std::process::id()),
-                "--witness-image=nucleus-witness:e2e",
-                "--resync-seconds=30",
-            ]),
+    let mut operator = Operator::start(
+        &sa_kubeconfig,
         work.path().join("operator.log"),
-    )?;
-    let op_addr: SocketAddr = format!("127.0.0.1:{http_port}").parse()?;
-    wait_for("operator leadership", WAIT, POLL, || async move {
-        let (code, body) = http(op_addr, "GET", "/metrics", b"").await.ok()?;
-        (code == 200 && String::from_utf8_lossy(&body).contains("nucleus_operator_leader 1"))
-            .then_some(())
-    })
-    .await
-    .with_context(|| operator.output())?;
+        &format!("nucleus-e2e-leader-{}", std::process::id()),
+        &["--witness-image=nucleus-witness:e2e", "--resync-seconds=30"],
+    )
+    .await?;
 
     // Namespace, per-witness Postgres schemas, examples.
     cluster.kubectl(&["create", "namespace", &ns])?;
@@ -293,7 +256,7 @@ async fn operator_end_to_end() -> anyhow::Result<()> {
             witness_ready(&witnesses, name)
         })
         .await
-        .with_context(|| operator.output())?;
+        .with_context(|| operator.process.output())?;
         let st = w.status.clone().context("status")?;
         for t in [
             "SeedAvailable",
@@ -357,7 +320,7 @@ async fn operator_end_to_end() -> anyhow::Result<()> {
         policy_condition(&policies, "demo-quorum", "True", "Rendered")
     })
     .await
-    .with_context(|| operator.output())?;
+    .with_context(|| operator.process.output())?;
     let pst = p.status.clone().context("status")?;
     ensure!(
         pst.threshold.as_deref() == Some("2 of 3"),
@@ -643,14 +606,17 @@ async fn operator_end_to_end() -> anyhow::Result<()> {
     );
 
     // Graceful shutdown releases the Lease.
-    let status = operator.terminate(Duration::from_secs(20))?;
+    let status = operator.process.terminate(Duration::from_secs(20))?;
     ensure!(
         status.is_some_and(|s| s.success()),
         "operator did not exit cleanly: {}",
-        operator.output()
+        operator.process.output()
     );
-    if !operator.output().contains("lease released") {
-        bail!("operator did not release its lease: {}", operator.output());
+    if !operator.process.output().contains("lease released") {
+        bail!(
+            "operator did not release its lease: {}",
+            operator.process.output()
+        );
     }
     cluster.kubectl(&["delete", "namespace", &ns, "--wait=false"])?;
     for s in ["a", "b", "c"] {
