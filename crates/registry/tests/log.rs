@@ -439,3 +439,15 @@ fn compile_is_deterministic_across_runs_and_input_order() {
         s.compile(&s.registry, "toml").stdout
     );
 }
+
+#[test]
+fn log_append_refuses_a_policy_that_does_not_pin_its_log_key() {
+    let s = setup(&[]);
+    let other = hex::encode(SigningKey::from_bytes(&[9; 32]).verifying_key().as_bytes());
+    std::fs::write(&s.policy, format!("log {other}\nquorum none\n")).unwrap();
+    let ci = s.attest("ci.example.org", CI_OWNER_ID);
+    let out = s.log_append(&[ci]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("has no `log` line with this log key"));
+    assert!(!s.registry.join("log").exists(), "nothing is created");
+}

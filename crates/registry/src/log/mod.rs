@@ -106,9 +106,6 @@ pub async fn append_and_cosign(
     };
     let vkey = Vkey::ed25519(&origin, &log_key.verifying_key())
         .map_err(|e| AppendError::Key(e.to_string()))?;
-    if !files.exists() {
-        files.create(&origin, &vkey.to_string())?;
-    }
     // The policy must pin this very key, or verify-log could never accept the result.
     if !policy
         .log_vkeys(&origin)
@@ -119,6 +116,9 @@ pub async fn append_and_cosign(
             "the policy has no `log` line with this log key's public key ({})",
             hex::encode(&vkey.public_key)
         )));
+    }
+    if !files.exists() {
+        files.create(&origin, &vkey.to_string())?;
     }
     let view = verify::inspect(&files, policy)?;
 
