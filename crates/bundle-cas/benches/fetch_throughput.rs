@@ -1,15 +1,28 @@
-//! Fetch throughput: raw iroh-blobs vs this crate's `fetch` vs the `nucleus bundle fetch`
-//! process, from the same publisher, in the same run. Prints figures; asserts nothing.
+//! Fetch throughput: `nucleus bundle fetch` versus raw iroh-blobs, from the same publisher,
+//! in the same run. Prints figures; asserts nothing about speed.
 //!
-//! `nucleus bundle fetch` is timed as a whole process (start, connect, size proof, transfer,
-//! BLAKE3 re-check, `verify_bundle`, output). Its binary is `$NUCLEUS_BIN`, else
-//! `$CARGO_TARGET_DIR/release/nucleus`; build it first with
-//! `cargo build --release -p nucleus-cli`. Without it only the in-process figures print.
+//! Columns, each the median of the runs for one bundle size:
+//! - `raw`: raw iroh-blobs in this process, as in the toolchain recipe (fresh endpoint and
+//!   MemStore, connect, fetch, read back);
+//! - `lib`: this crate's `fetch` in this process (size proof, bao-verified stream,
+//!   BLAKE3 re-check), which is what the CLI runs;
+//! - `raw proc`: the raw fetch as its own process (this binary re-executed), so process
+//!   start and teardown are in the figure as they are for the CLI;
+//! - `cli`: the `nucleus bundle fetch --json` process, end to end (start, connect, size
+//!   proof, transfer, BLAKE3 re-check, `verify_bundle`, output);
+//! - `verify`: `verify_bundle` alone on the same bytes, in this process (part of `cli`).
+//!
+//! The goal (issue 7) is `cli` ≥ 80% of raw throughput: `cli/raw` compares the two
+//! processes. The CLI refuses bundles above `nucleus_envelope::MAX_BUNDLE_BYTES` (16 MiB,
+//! `verify_bundle`'s limit) on the provider's proven size, so it has no figure above that.
+//!
+//! The CLI binary is `$NUCLEUS_BIN`, else `$CARGO_TARGET_DIR/release/nucleus`; build it
+//! first with `cargo build --release -p nucleus-cli`. Without it the CLI column is skipped.
 
 #[path = "support/bundles.rs"]
 mod bundles;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -20,6 +33,8 @@ use iroh_blobs::ticket::BlobTicket;
 use nucleus_bundle_cas::{FetchOptions, PublishOptions, Publisher, fetch};
 
 const MIB: usize = 1024 * 1024;
+/// Set (to a ticket) when this binary runs as the raw-fetch child process.
+const CHILD_ENV: &str = "FETCH_THROUGHPUT_RAW_CHILD";
 
 fn nucleus_bin() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("NUCLEUS_BIN") {
@@ -61,17 +76,133 @@ async fn raw_fetch(ticket: &BlobTicket) -> usize {
     bytes.len()
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
+/// Runs `cmd` to completion; its duration when it succeeded, else its stderr.
+fn timed(cmd: &mut Command) -> Result<Duration, String> {
+    // No backtrace capture or printing in the children: neither side should pay for it.
+    let t = Instant::now();
+    let out = cmd
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| e.to_string())?;
+    let elapsed = t.elapsed();
+    if out.status.success() {
+        Ok(elapsed)
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Option<Duration> {
     v.sort();
-    v[v.len() / 2]
+    v.get(v.len() / 2).copied()
 }
 
 fn rate(bytes: usize, d: Duration) -> f64 {
     bytes as f64 / MIB as f64 / d.as_secs_f64()
 }
 
+fn cell(bytes: usize, d: Option<Duration>) -> String {
+    d.map_or_else(|| "-".to_owned(), |d| format!("{:.1}", rate(bytes, d)))
+}
+
+fn ratio(num: Option<Duration>, den: Option<Duration>) -> String {
+    match (num, den) {
+        // Throughput ratio = inverse time ratio.
+        (Some(fast), Some(slow)) => {
+            format!("{:.0}%", 100.0 * fast.as_secs_f64() / slow.as_secs_f64())
+        }
+        _ => "-".to_owned(),
+    }
+}
+
+struct Row {
+    label: &'static str,
+    size: usize,
+    raw: Option<Duration>,
+    lib: Option<Duration>,
+    raw_proc: Option<Duration>,
+    cli: Option<Duration>,
+    verify: Option<Duration>,
+    cli_refusal: Option<String>,
+}
+
+async fn measure(
+    label: &'static str,
+    target: usize,
+    runs: usize,
+    bin: Option<&Path>,
+    anchor: &Path,
+) -> Row {
+    // Payload sized so the bundle JSON (base64 payload) is about the target size.
+    let bytes = bundles::bundle(&bundles::issuer(), 3, target / 4 * 3 - 4096);
+    let size = bytes.len();
+    let t = Instant::now();
+    let verify = match nucleus_envelope::verify_bundle(&bytes, &bundles::anchor()) {
+        Ok(_) => Some(t.elapsed()),
+        // Above the envelope's limit the CLI refuses before transferring: no figure.
+        Err(nucleus_envelope::BundleError::TooLarge { .. }) => None,
+        Err(e) => panic!("test bundle does not verify: {e}"),
+    };
+    let publisher = Publisher::start(bytes, PublishOptions::default())
+        .await
+        .unwrap();
+    let ticket_text = publisher.ticket().to_string();
+    let ticket: BlobTicket = ticket_text.parse().unwrap();
+    let hash = publisher.hash();
+    let me = std::env::current_exe().unwrap();
+
+    let (mut raw, mut lib, mut raw_proc, mut cli) = (vec![], vec![], vec![], vec![]);
+    let mut cli_refusal = None;
+    // Interleaved, so drift on this shared machine hits every column alike.
+    for _ in 0..runs {
+        let t = Instant::now();
+        assert_eq!(raw_fetch(&ticket).await, size);
+        raw.push(t.elapsed());
+
+        let t = Instant::now();
+        let got = fetch(publisher.ticket(), &hash, &FetchOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(got.bytes.len(), size);
+        lib.push(t.elapsed());
+
+        raw_proc.push(timed(Command::new(&me).env(CHILD_ENV, &ticket_text)).unwrap());
+
+        if let Some(bin) = bin {
+            match timed(
+                Command::new(bin)
+                    .args(["bundle", "fetch", &ticket_text, &hash.to_hex(), "--json"])
+                    .arg("--trust-anchor")
+                    .arg(anchor),
+            ) {
+                Ok(d) => cli.push(d),
+                Err(msg) => cli_refusal = Some(msg),
+            }
+        }
+    }
+    publisher.shutdown().await;
+    Row {
+        label,
+        size,
+        raw: median(raw),
+        lib: median(lib),
+        raw_proc: median(raw_proc),
+        cli: median(cli),
+        verify,
+        cli_refusal,
+    }
+}
+
 #[tokio::main]
 async fn main() {
+    if let Ok(ticket) = std::env::var(CHILD_ENV) {
+        let ticket: BlobTicket = ticket.parse().unwrap();
+        raw_fetch(&ticket).await;
+        return;
+    }
     let bin = nucleus_bin();
     let dir = tempfile::tempdir().unwrap();
     let anchor = dir.path().join("anchor.json");
@@ -84,80 +215,37 @@ async fn main() {
         ),
     }
     println!(
-        "{:>8} {:>10} {:>12} {:>12} {:>12} {:>9}",
-        "target", "bytes", "raw MiB/s", "lib MiB/s", "cli MiB/s", "cli/raw"
+        "{:>7} {:>9} | {:>8} {:>8} {:>8} | {:>8} {:>8} {:>8} | {:>9} | MiB/s, median",
+        "bundle", "bytes", "raw", "lib", "lib/raw", "raw proc", "cli", "cli/raw", "verify ms"
     );
-    // Payload sizes chosen so the bundle JSON (base64 payload) is about the target size.
     for (label, target, runs) in [
-        ("1 MiB", MIB, 9),
-        ("16 MiB", 16 * MIB, 5),
-        ("64 MiB", 64 * MIB, 3),
+        ("1 MiB", MIB, 15),
+        ("16 MiB", 16 * MIB, 7),
+        ("64 MiB", 64 * MIB, 5),
     ] {
-        let bytes = bundles::bundle(&bundles::issuer(), 3, target / 4 * 3 - 4096);
-        let size = bytes.len();
-        let publisher = Publisher::start(bytes, PublishOptions::default())
-            .await
-            .unwrap();
-        let ticket: BlobTicket = publisher.ticket().to_string().parse().unwrap();
-        let hash = publisher.hash();
-
-        let mut raw = Vec::new();
-        let mut lib = Vec::new();
-        let mut cli = Vec::new();
-        let mut cli_refusal = None;
-        for _ in 0..runs {
-            let t = Instant::now();
-            assert_eq!(raw_fetch(&ticket).await, size);
-            raw.push(t.elapsed());
-
-            let t = Instant::now();
-            let got = fetch(publisher.ticket(), &hash, &FetchOptions::default())
-                .await
-                .unwrap();
-            assert_eq!(got.bytes.len(), size);
-            lib.push(t.elapsed());
-
-            if let Some(bin) = &bin {
-                let t = Instant::now();
-                let out = Command::new(bin)
-                    .args(["bundle", "fetch"])
-                    .arg(publisher.ticket().to_string())
-                    .arg(hash.to_hex())
-                    .arg("--trust-anchor")
-                    .arg(&anchor)
-                    .arg("--json")
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::piped())
-                    .output()
-                    .unwrap();
-                let elapsed = t.elapsed();
-                if out.status.success() {
-                    cli.push(elapsed);
-                } else {
-                    cli_refusal = Some(String::from_utf8_lossy(&out.stderr).trim().to_owned());
-                }
-            }
-        }
-        let raw = median(raw);
-        let lib = median(lib);
-        let (cli_rate, ratio) = if cli.is_empty() {
-            ("-".to_owned(), "-".to_owned())
-        } else {
-            let cli = median(cli);
-            (
-                format!("{:.1}", rate(size, cli)),
-                format!("{:.0}%", 100.0 * raw.as_secs_f64() / cli.as_secs_f64()),
-            )
-        };
+        let r = measure(label, target, runs, bin.as_deref(), &anchor).await;
         println!(
-            "{label:>8} {size:>10} {:>12.1} {:>12.1} {cli_rate:>12} {ratio:>9}",
-            rate(size, raw),
-            rate(size, lib),
+            "{:>7} {:>9} | {:>8} {:>8} {:>8} | {:>8} {:>8} {:>8} | {:>9}",
+            r.label,
+            r.size,
+            cell(r.size, r.raw),
+            cell(r.size, r.lib),
+            ratio(r.raw, r.lib),
+            cell(r.size, r.raw_proc),
+            cell(r.size, r.cli),
+            ratio(r.raw_proc, r.cli),
+            r.verify.map_or_else(
+                || "-".to_owned(),
+                |d| format!("{:.1}", d.as_secs_f64() * 1000.0)
+            ),
         );
-        if let Some(msg) = cli_refusal {
-            println!("         nucleus bundle fetch refused this size: {msg}");
+        if let Some(msg) = r.cli_refusal {
+            let why = msg.lines().collect::<Vec<_>>().join(" ");
+            println!("        nucleus bundle fetch refused this size: {why}");
         }
-        publisher.shutdown().await;
     }
-    println!("(median of the runs; raw = connect + fetch + read back, fresh endpoint each run)");
+    println!(
+        "raw/lib: in this process; raw proc/cli: whole processes (start to exit); \
+         verify: verify_bundle alone, part of cli"
+    );
 }
