@@ -16,7 +16,7 @@ use anyhow::{Context as _, bail, ensure};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use kube::api::{DeleteParams, Patch, PatchParams};
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use nucleus_e2e::{
     Cluster, LogProducer, Operator, Process, SYSTEM_NS, binary, free_port, http,
@@ -313,6 +313,77 @@ async fn operator_end_to_end() -> anyhow::Result<()> {
     }
     let distinct: BTreeSet<_> = keys.values().collect();
     ensure!(distinct.len() == 3, "three distinct generated keys");
+
+    // A child the API refuses (here an admission policy denying the Service) shows as
+    // Ready=False with the API's answer in status, not only in the operator's log.
+    let vap = format!("nucleus-e2e-deny-service-{ns}");
+    cluster.kubectl_stdin(
+        &["apply", "-f", "-"],
+        &json!({"apiVersion": "v1", "kind": "List", "items": [
+            {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
+             "metadata": {"name": vap},
+             "spec": {"failurePolicy": "Fail",
+                      "matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
+                          "operations": ["CREATE"], "resources": ["services"]}]},
+                      "validations": [{"expression": "object.metadata.name != 'witness-refused'",
+                                       "message": "no Service named witness-refused"}]}},
+            {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
+             "metadata": {"name": vap},
+             "spec": {"policyName": vap, "validationActions": ["Deny"],
+                      "matchResources": {"namespaceSelector": {"matchLabels":
+                          {"kubernetes.io/metadata.name": ns}}}}}
+        ]})
+        .to_string(),
+    )?;
+    // The apiserver loads policies asynchronously: wait until a server-side dry run is denied.
+    wait_for("the admission policy in force", WAIT, POLL, || async {
+        let out = Command::new("kubectl")
+            .env("KUBECONFIG", &cluster.kubeconfig)
+            .args([
+                "-n",
+                &ns,
+                "create",
+                "service",
+                "clusterip",
+                "witness-refused",
+            ])
+            .args(["--tcp=8080:8080", "--dry-run=server"])
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stderr)
+            .contains("denied request")
+            .then_some(())
+    })
+    .await?;
+    let template = witnesses.get("witness-a").await?;
+    witnesses
+        .create(
+            &PostParams::default(),
+            &Witness::new("witness-refused", template.spec.clone()),
+        )
+        .await?;
+    let refused = wait_for("witness-refused ChildrenNotApplied", WAIT, POLL, || async {
+        let w = witnesses.get_opt("witness-refused").await.ok()??;
+        let st = w.status?;
+        condition(&st.conditions, "Ready")
+            .filter(|c| c.status == "False" && c.reason == "ChildrenNotApplied")
+            .cloned()
+    })
+    .await
+    .with_context(|| operator.process.output())?;
+    ensure!(
+        refused.message.contains("forbidden"),
+        "the condition carries the API's refusal: {}",
+        refused.message
+    );
+    witnesses
+        .delete("witness-refused", &DeleteParams::default())
+        .await?;
+    cluster.kubectl(&[
+        "delete",
+        "validatingadmissionpolicybinding,validatingadmissionpolicy",
+        &vap,
+    ])?;
 
     // QuorumPolicy: Ready, rendered ConfigMap parses with the library and carries the keys.
     let policies: Api<QuorumPolicy> = Api::namespaced(admin.clone(), &ns);

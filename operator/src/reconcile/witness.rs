@@ -305,7 +305,21 @@ async fn reconcile(w: Arc<Witness>, ctx: Arc<Context>) -> Result<Action, Reconci
 
     // Children, only when nothing blocks.
     let ready = if let (true, Ok(k)) = (blocked.is_empty(), &key) {
-        let deployment = apply_children(&w, &ns, k, &ctx).await?;
+        let deployment = match apply_children(&w, &ns, k, &ctx).await {
+            Ok(deployment) => deployment,
+            Err(e) => {
+                // Say why in status before backing off: an object the API refused (quota,
+                // a full Service IP range, admission) is otherwise visible only in our logs.
+                let failed = Verdict::falsy(
+                    types::READY,
+                    "ChildrenNotApplied",
+                    format!("applying the Deployment, Service or PodDisruptionBudget failed: {e}"),
+                );
+                set_condition(&mut status.conditions, failed, generation, now);
+                apply_status(&api, w.as_ref(), previous.as_ref(), &status).await?;
+                return Err(e);
+            }
+        };
         let dstatus = deployment.status.unwrap_or_default();
         status.replicas = dstatus.replicas;
         status.ready_replicas = Some(dstatus.ready_replicas.unwrap_or(0));
