@@ -230,7 +230,7 @@ cmd_up() {
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$D/pki/sa.pub" \
     --service-account-signing-key-file "$D/pki/sa.key" \
-    --service-cluster-ip-range 10.0.0.0/24 \
+    --service-cluster-ip-range 10.96.0.0/20 \
     --disable-admission-plugins ServiceAccount,TaintNodesByCondition \
     --allow-privileged=true --enable-priority-and-fairness=false --profiling=false
   write_kubeconfig
@@ -253,7 +253,7 @@ cmd_up() {
     --kubeconfig "$KC" --config "$BIN/kwok-stages.yaml" \
     --manage-all-nodes=false \
     --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
-    --node-ip 10.0.1.1 --cidr 10.0.2.0/24 \
+    --node-ip 10.0.1.1 --cidr 10.244.0.0/20 \
     --server-address "127.0.0.1:$KP"
 
   kubectl_ apply -f - >/dev/null <<EOF
@@ -272,8 +272,8 @@ metadata:
     node-role.kubernetes.io/agent: ""
     type: kwok
 status:
-  allocatable: {cpu: "32", memory: 256Gi, pods: "250"}
-  capacity: {cpu: "32", memory: 256Gi, pods: "250"}
+  allocatable: {cpu: "32", memory: 256Gi, pods: "1000"}
+  capacity: {cpu: "32", memory: 256Gi, pods: "1000"}
 EOF
   wait_for "node $NODE_NAME Ready (kwok)" 60 kwok node_ready
   wait_for "the default ServiceAccount (kube-controller-manager)" 60 kube-controller-manager \
