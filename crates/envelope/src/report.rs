@@ -72,6 +72,17 @@ pub struct ReportedCosigner {
     pub timestamp: Option<u64>,
 }
 
+impl ReportedCosigner {
+    /// How to name this witness to a person: its policy name, else the key name on its
+    /// cosignature line, else its key (hex).
+    pub fn label(&self) -> &str {
+        self.policy_name
+            .as_deref()
+            .or(self.name.as_deref())
+            .unwrap_or(&self.key_hex)
+    }
+}
+
 /// The result of a successful [`crate::verify_bundle`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerificationReport {

@@ -382,12 +382,7 @@ pub fn summarize(report: &VerificationReport) -> VerifiedSummary {
     let witnesses_counted = report
         .cosigners
         .iter()
-        .map(|c| {
-            c.policy_name
-                .clone()
-                .or_else(|| c.name.clone())
-                .unwrap_or_else(|| c.key_hex.clone())
-        })
+        .map(|c| c.label().to_owned())
         .collect();
     VerifiedSummary {
         edges: i64::try_from(report.edge_count).unwrap_or(i64::MAX),

@@ -183,12 +183,7 @@ fn print_verified(
     let cosigners: Vec<String> = report
         .cosigners
         .iter()
-        .map(|c| {
-            c.policy_name
-                .clone()
-                .or_else(|| c.name.clone())
-                .unwrap_or_else(|| c.key_hex.clone())
-        })
+        .map(|c| c.label().to_owned())
         .collect();
     writeln!(
         out,
