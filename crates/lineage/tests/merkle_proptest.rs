@@ -103,7 +103,7 @@ proptest! {
         if o + delta < nn {
             claims.push((o + delta, nn));
         }
-        if nn - delta > o {
+        if nn > o + delta {
             claims.push((o, nn - delta));
         }
         for (m2, n2) in claims {
