@@ -3,6 +3,7 @@
 //! processes) can never both advance the same origin from the same state.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use nucleus_lineage::Hash;
@@ -40,6 +41,12 @@ pub enum StoreError {
     /// The database driver failed (unreachable, I/O, constraint…).
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A group commit (SQLite) failed; none of the swaps in it took effect.
+    #[error("database error in a group commit, nothing was written: {0}")]
+    GroupCommit(Arc<sqlx::Error>),
+    /// The SQLite writer task has stopped (the runtime is shutting down).
+    #[error("the database writer has stopped")]
+    WriterGone,
     /// Running the schema migrations failed.
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
