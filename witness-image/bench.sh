@@ -7,7 +7,8 @@
 # /var/cache/nucleus/go-bin (idempotent: skipped when both are there; NUCLEUS_BENCH_REINSTALL=1
 # forces it), starts Postgres with scripts/lib/postgres.sh when NUCLEUS_TEST_POSTGRES_URL is
 # unset, then runs `cargo bench`. Env: NUCLEUS_BENCH_REQUESTS (requests per row, default
-# 2000), TORCHWOOD_VERSION (default latest), CARGO_TARGET_DIR.
+# 2000), NUCLEUS_BENCH_PACED_RPS (offered rate of the paced 100-origin rows, default 1000),
+# TORCHWOOD_VERSION (default latest), CARGO_TARGET_DIR.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -19,7 +19,9 @@
 //! Every request is a real, valid step: a log appends one leaf, signs the checkpoint and
 //! submits it with the consistency proof from the previous size. Each origin is driven by
 //! one sequential client (concurrent steps of one log would conflict), so "1 origin" is
-//! latency-bound and "100 origins" shows concurrency. Figures are printed, never asserted.
+//! latency-bound and "100 origins" shows concurrency. A third scenario offers a fixed rate
+//! (`NUCLEUS_BENCH_PACED_RPS`, default 1000 req/s over 100 origins) to compare latency at equal
+//! load rather than at each server's saturation. Figures are printed, never asserted.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -98,7 +100,13 @@ struct Figures {
     p99_ms: f64,
 }
 
-async fn drive(base: &str, load: &[LogLoad]) -> Figures {
+/// Sends every origin's bodies in order. Closed loop (`pace` `None`): each origin's client
+/// sends its next request when the previous one is answered, so req/s is the maximum
+/// throughput. Open loop (`pace` = the total offered rate in req/s): request `i` of origin `o`
+/// is due at `start + (i * origins + o) / rate`, and its latency counts from when it was due,
+/// so time spent queued behind a slow answer is not hidden (no coordinated omission).
+async fn drive(base: &str, load: &[LogLoad], pace: Option<f64>) -> Figures {
+    let origins = load.len();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .build()
@@ -106,15 +114,24 @@ async fn drive(base: &str, load: &[LogLoad]) -> Figures {
     let start = Instant::now();
     let tasks: Vec<_> = load
         .iter()
-        .map(|l| {
+        .enumerate()
+        .map(|(o, l)| {
             let client = client.clone();
             let url = format!("{base}/add-checkpoint");
             let bodies = l.bodies.clone();
             tokio::spawn(async move {
                 let mut lat = Vec::with_capacity(bodies.len());
                 let mut bad = 0;
-                for body in bodies {
-                    let t = Instant::now();
+                for (i, body) in bodies.into_iter().enumerate() {
+                    let t = match pace {
+                        Some(rate) => {
+                            let due =
+                                start + Duration::from_secs_f64((i * origins + o) as f64 / rate);
+                            tokio::time::sleep_until(due.into()).await;
+                            due
+                        }
+                        None => Instant::now(),
+                    };
                     let ok = match client.post(&url).body(body).send().await {
                         Ok(r) => {
                             let status = r.status();
@@ -392,9 +409,9 @@ async fn postgres_durability(url: &str) -> String {
     parts.join(" ")
 }
 
-fn row(target: &str, origins: usize, f: &Figures, durability: &str) {
+fn row(target: &str, origins: usize, load: &str, f: &Figures, durability: &str) {
     println!(
-        "{target:<22} {origins:>7} {:>8} {:>9.0} {:>8.2} {:>8.2} {:>7}  {durability}",
+        "{target:<22} {origins:>7} {load:>8} {:>8} {:>9.0} {:>8.2} {:>8.2} {:>7}  {durability}",
         f.requests, f.rps, f.p50_ms, f.p99_ms, f.non_200
     );
 }
@@ -406,46 +423,60 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000);
+    let paced_rate: f64 = std::env::var("NUCLEUS_BENCH_PACED_RPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000.0);
     let postgres = std::env::var("NUCLEUS_TEST_POSTGRES_URL").ok();
     let lite = LiteWitness::locate();
 
     println!(
-        "add-checkpoint on loopback, {total} requests per row, one sequential client per origin"
+        "add-checkpoint on loopback, {total} requests per row, one sequential client per origin; \
+         load \"closed\": each client sends when answered (max req/s), \"N/s\": N req/s offered \
+         in total, latency counted from when each request was due"
     );
     println!(
-        "{:<22} {:>7} {:>8} {:>9} {:>8} {:>8} {:>7}  durability",
-        "target", "origins", "requests", "req/s", "p50 ms", "p99 ms", "non-200"
+        "{:<22} {:>7} {:>8} {:>8} {:>9} {:>8} {:>8} {:>7}  durability",
+        "target", "origins", "load", "requests", "req/s", "p50 ms", "p99 ms", "non-200"
     );
     let mut ratios = Vec::new();
-    for origins in [1usize, 100] {
+    for (origins, pace) in [(1usize, None), (100, None), (100, Some(paced_rate))] {
+        let load_label = pace.map_or("closed".to_owned(), |r| format!("{r:.0}/s"));
         let load = build_load(origins, total);
         let mut ours = Vec::new();
 
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("witness.db");
         let server = start_nucleus(dir.path(), &format!("sqlite://{}", db.display()), &load).await;
-        let f = drive(&server.base, &load).await;
+        let f = drive(&server.base, &load, pace).await;
         drop(server);
         let durability = format!(
             "{}, synchronous=FULL (set by the store)",
             sqlite_journal(&db)
         );
-        row("nucleus-witness sqlite", origins, &f, &durability);
-        ours.push(("nucleus-witness sqlite", f.rps));
+        row(
+            "nucleus-witness sqlite",
+            origins,
+            &load_label,
+            &f,
+            &durability,
+        );
+        ours.push(("nucleus-witness sqlite", f));
 
         if let Some(admin) = &postgres {
             let dir = tempfile::tempdir().expect("tempdir");
             let (url, name) = fresh_postgres(admin).await;
             let server = start_nucleus(dir.path(), &url, &load).await;
-            let f = drive(&server.base, &load).await;
+            let f = drive(&server.base, &load, pace).await;
             drop(server);
             row(
                 "nucleus-witness pg",
                 origins,
+                &load_label,
                 &f,
                 &postgres_durability(&url).await,
             );
-            ours.push(("nucleus-witness pg", f.rps));
+            ours.push(("nucleus-witness pg", f));
             drop_postgres(admin, &name).await;
         } else {
             println!("nucleus-witness pg     skipped: NUCLEUS_TEST_POSTGRES_URL is unset");
@@ -455,7 +486,7 @@ async fn main() {
             Ok(tools) => {
                 let dir = tempfile::tempdir().expect("tempdir");
                 let (server, mut agent) = start_litewitness(tools, dir.path(), &load).await;
-                let f = drive(&server.base, &load).await;
+                let f = drive(&server.base, &load, pace).await;
                 drop(server);
                 let _ = agent.kill();
                 let _ = agent.wait();
@@ -463,12 +494,20 @@ async fn main() {
                     "{}, synchronous=FULL (SQLite default)",
                     sqlite_journal(&dir.path().join("litewitness.db"))
                 );
-                row("litewitness", origins, &f, &durability);
-                for (target, rps) in &ours {
-                    ratios.push(format!(
-                        "{target} / litewitness, {origins} origin(s): {:.2}x",
-                        rps / f.rps
-                    ));
+                row("litewitness", origins, &load_label, &f, &durability);
+                for (target, ours) in &ours {
+                    ratios.push(match pace {
+                        None => format!(
+                            "{target} / litewitness, {origins} origin(s), closed: \
+                             {:.2}x the req/s",
+                            ours.rps / f.rps
+                        ),
+                        Some(_) => format!(
+                            "{target} / litewitness, {origins} origin(s), {load_label}: \
+                             p99 {:.2} ms vs {:.2} ms",
+                            ours.p99_ms, f.p99_ms
+                        ),
+                    });
                 }
             }
             Err(reason) => println!("litewitness            skipped: {reason}"),
