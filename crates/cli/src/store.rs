@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use anyhow::{Context, Result, bail};
-use nucleus_envelope::v2::EdgeV2;
+use nucleus_envelope::v3::EdgeV3;
 use nucleus_lineage::merkle::Hash;
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
@@ -39,8 +39,8 @@ pub struct Store {
 pub struct StoredEdge {
     /// Leaf index in the log.
     pub leaf_index: u64,
-    /// The signed edge.
-    pub edge: EdgeV2,
+    /// The edge as it goes in a bundle.
+    pub edge: EdgeV3,
     /// Its chain hash.
     pub edge_hash: Hash,
 }
@@ -112,7 +112,7 @@ impl Store {
     pub async fn append(
         &self,
         session: &str,
-        edge: &EdgeV2,
+        edge: &EdgeV3,
         edge_hash: &Hash,
         leaf_hash: &Hash,
     ) -> Result<u64> {

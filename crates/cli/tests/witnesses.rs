@@ -262,7 +262,7 @@ fn two_of_three_quorum_409_recovery_and_a_refused_fork() {
         .arg(&anchor));
     assert!(!out.status.success());
     let err: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(err["error"]["kind"], "bad_signature");
+    assert_eq!(err["error"]["kind"], "bad_seal");
 
     // 409 recovery: the snapshot thinks the witnesses never cosigned; they answer 409 with
     // size 3, and the producer resends from 3 with a consistency proof to 4.

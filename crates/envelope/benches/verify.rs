@@ -1,4 +1,4 @@
-//! Native verify time of a 100-edge v2 bundle with 3 cosignatures (and a 2-of-3 policy), and
+//! Native verify time of a 100-edge v3 bundle with 3 cosignatures (and a 2-of-3 policy), and
 //! of the upstream v1 demo fixture.
 #![allow(missing_docs)]
 
@@ -22,13 +22,13 @@ fn bench(c: &mut Criterion) {
     };
     verify_bundle(&bundle, &with_policy).expect("the benchmark bundle verifies");
     println!(
-        "v2 bundle: 100 edges, 3 cosignatures, {} bytes",
+        "v3 bundle: 100 edges, 3 cosignatures, {} bytes",
         bundle.len()
     );
-    c.bench_function("verify_v2_100_edges_3_cosigs", |b| {
+    c.bench_function("verify_v3_100_edges_3_cosigs", |b| {
         b.iter(|| verify_bundle(std::hint::black_box(&bundle), &anchor).unwrap())
     });
-    c.bench_function("verify_v2_100_edges_3_cosigs_policy", |b| {
+    c.bench_function("verify_v3_100_edges_3_cosigs_policy", |b| {
         b.iter(|| verify_bundle(std::hint::black_box(&bundle), &with_policy).unwrap())
     });
     let v1 = include_bytes!("../testdata/upstream/bundle.json");

@@ -28,20 +28,21 @@ pub struct TrustAnchor {
     /// must have cosigned the checkpoint.
     #[serde(default)]
     pub cosignature_threshold: usize,
-    /// Whether a payload binding is required. Absent: required for v2 bundles; for v1
-    /// bundles absent keeps upstream's meaning (not required) and the report says whether a
-    /// binding was verified.
+    /// v3: `true` requires a payload (a v3 payload is always covered by the seal); absent
+    /// or `false`: a payload is optional and, when present, sealed. v1: `true` requires a
+    /// verified binding; absent keeps upstream's meaning (not required) and the report says
+    /// whether a binding was verified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_payload_binding: Option<bool>,
     /// A Sigsum / C2SP tlog-policy text. Its `log` lines pin log keys; its quorum must be
     /// satisfied by verified cosignatures; its witnesses also count towards the threshold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
-    /// The log origin the checkpoint must name (required for v2; the C2SP origin of v1
+    /// The log origin the checkpoint must name (required for v3; the C2SP origin of v1
     /// `c2sp` cosignatures).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
-    /// The pinned log key (64 hex): signs v1 tree heads and v2 checkpoints.
+    /// The pinned log key (64 hex): signs v1 tree heads and v3 checkpoints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trust_witness_pubkey_hex: Option<String>,
     /// Accept bundles without edges (v1 compatibility). Unlike upstream, every other gate

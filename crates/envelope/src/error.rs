@@ -3,7 +3,7 @@
 use serde::ser::SerializeStruct;
 use thiserror::Error;
 
-/// Why one edge failed its signature or chain check.
+/// Why one edge (or the v3 seal) failed its key, signature or chain check.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum EdgeFault {
     /// The edge carries no proof.
@@ -38,10 +38,14 @@ pub enum EdgeFault {
     /// The trusted key's `x` is not a valid Ed25519 public key.
     #[error("key {0:?} has a malformed or weak public key")]
     MalformedKey(String),
-    /// The strict Ed25519 check over the canonical edge bytes failed.
-    #[error("signature does not verify over the canonical edge bytes")]
+    /// The strict Ed25519 check over the canonical bytes (v1 edge, v3 seal) failed.
+    #[error("signature does not verify over the canonical bytes")]
     BadSignature,
-    /// A field of the edge is malformed (v2: non-canonical timestamp, bad hash hex, wrong seq).
+    /// The key has a validity window but nothing signed says when it was used (the seal
+    /// of a v3 bundle without edges).
+    #[error("key {0:?} has a validity window and the bundle names no time to check it at")]
+    UntimedKeyWindow(String),
+    /// A field of the edge is malformed (v3: non-canonical timestamp, bad hash hex, wrong seq).
     #[error("malformed edge: {0}")]
     Malformed(String),
 }
@@ -59,6 +63,7 @@ impl EdgeFault {
             EdgeFault::UnsupportedKey(_) => "unsupported_key",
             EdgeFault::MalformedKey(_) => "malformed_key",
             EdgeFault::BadSignature => "bad_signature",
+            EdgeFault::UntimedKeyWindow(_) => "untimed_key_window",
             EdgeFault::Malformed(_) => "malformed_edge",
         }
     }
@@ -72,7 +77,7 @@ pub enum BundleError {
     #[error("malformed bundle: {0}")]
     Malformed(String),
     /// The `format` member names a format this verifier does not know.
-    #[error("unsupported bundle format {0:?} (expected nucleus-bundle/v2 or a v1 envelope)")]
+    #[error("unsupported bundle format {0:?} (expected nucleus-bundle/v3 or a v1 envelope)")]
     UnsupportedFormat(String),
     /// A v1 `meta.schema_version` greater than 1.
     #[error("unsupported v1 schema_version {0} (expected 1)")]
@@ -115,6 +120,10 @@ pub enum BundleError {
         /// What was wrong.
         fault: EdgeFault,
     },
+    /// The v3 seal failed: its key (unknown, out of its window, unusable) or its signature
+    /// over the session, edge count, chain head and payload.
+    #[error("seal: {0}")]
+    Seal(EdgeFault),
     /// The anchor pins no log key although the bundle is anchored in a log.
     #[error("the trust anchor pins no log key (trust_witness_pubkey_hex or a policy log line)")]
     MissingLogKey,
@@ -151,10 +160,10 @@ pub enum BundleError {
         /// Witness names whose cosignatures verified.
         counted: Vec<String>,
     },
-    /// The anchor requires a payload binding and the bundle has none.
+    /// The anchor requires a payload binding and the bundle has none (v3: no payload).
     #[error("the trust anchor requires a payload binding and the bundle has none")]
     MissingPayloadBinding,
-    /// The payload binding does not verify.
+    /// The v1 payload binding does not verify.
     #[error("bad payload binding: {0}")]
     BadPayloadBinding(String),
 }
@@ -173,6 +182,8 @@ impl BundleError {
             BundleError::BadHead(_) => "bad_head",
             BundleError::OutsideRoot { .. } => "outside_root",
             BundleError::Edge { fault, .. } => fault.kind(),
+            BundleError::Seal(EdgeFault::BadSignature) => "bad_seal",
+            BundleError::Seal(fault) => fault.kind(),
             BundleError::MissingLogKey => "missing_log_key",
             BundleError::BadCheckpoint(_) => "bad_checkpoint",
             BundleError::OriginMismatch { .. } => "origin_mismatch",

@@ -118,6 +118,20 @@ impl Jwks {
         }
         jwk.verifying_key()
     }
+
+    /// Finds the key named `kid` for a use that has no signed time: a key with a validity
+    /// window is refused, as there is nothing to check the window against.
+    pub fn resolve_untimed(&self, kid: &str) -> Result<VerifyingKey, EdgeFault> {
+        let jwk = self
+            .keys
+            .iter()
+            .find(|k| k.kid == kid)
+            .ok_or_else(|| EdgeFault::UnknownKid(kid.to_owned()))?;
+        if jwk.not_before.is_some() || jwk.not_after.is_some() {
+            return Err(EdgeFault::UntimedKeyWindow(kid.to_owned()));
+        }
+        jwk.verifying_key()
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Provenance bundles: format v2 (ours) and format v1 (the original implementation's, read
+//! Provenance bundles: format v3 (ours) and format v1 (the original implementation's, read
 //! and verified byte-compatibly), checked by [`verify_bundle`] against an out-of-band
 //! [`TrustAnchor`]. The bundle's own embedded keys are never trusted.
 //!
@@ -10,7 +10,7 @@ pub mod jwk;
 pub mod report;
 pub mod rfc3339;
 pub mod v1;
-pub mod v2;
+pub mod v3;
 
 use serde::Deserialize;
 
@@ -34,10 +34,10 @@ struct Probe {
     format: Option<String>,
 }
 
-/// Verifies a bundle (v2, or v1 when it has no `format` member) against a trust anchor.
+/// Verifies a bundle (v3, or v1 when it has no `format` member) against a trust anchor.
 ///
 /// Fails closed: any malformed input, unknown member, bad signature, missing inclusion,
-/// unmet threshold or policy, or missing required binding is an error.
+/// unmet threshold or policy, or missing required payload is an error.
 pub fn verify_bundle(
     bundle_bytes: &[u8],
     anchor: &TrustAnchor,
@@ -52,10 +52,10 @@ pub fn verify_bundle(
     let probe: Probe =
         serde_json::from_slice(bundle_bytes).map_err(|e| BundleError::Malformed(e.to_string()))?;
     match probe.format.as_deref() {
-        Some(v2::FORMAT_V2) => {
-            let bundle: v2::BundleV2 = serde_json::from_slice(bundle_bytes)
+        Some(v3::FORMAT_V3) => {
+            let bundle: v3::BundleV3 = serde_json::from_slice(bundle_bytes)
                 .map_err(|e| BundleError::Malformed(e.to_string()))?;
-            v2::verify::verify(&bundle, &resolved)
+            v3::verify::verify(&bundle, &resolved)
         }
         Some(other) => Err(BundleError::UnsupportedFormat(other.to_owned())),
         None => {

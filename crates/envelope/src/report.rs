@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 pub enum BundleFormat {
     /// The original implementation's envelope (read-only).
     V1,
-    /// `nucleus-bundle/v2`.
-    V2,
+    /// `nucleus-bundle/v3`.
+    V3,
 }
 
 /// One verified edge. For v1 bundles only the signed fields are reported: `attrs` and the
@@ -30,9 +30,9 @@ pub struct ReportedEdge {
     /// SHA-256 of the content (hex), when the edge carries one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_hash_hex: Option<String>,
-    /// The timestamp as signed (v1: `+00:00` form, v2: `Z` form).
+    /// The timestamp as signed (v1: `+00:00` form, v3: `Z` form).
     pub ts: String,
-    /// Attributes (v2 only; signed).
+    /// Attributes (v3 only; signed).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub attrs: BTreeMap<String, String>,
     /// The issuer key id that signed the edge (its key came from the trust anchor).
@@ -44,7 +44,7 @@ pub struct ReportedEdge {
 /// The log checkpoint the edges are included in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportedLog {
-    /// The log origin (v2: from the log-signed checkpoint; v1: the anchor's origin if set).
+    /// The log origin (v3: from the log-signed checkpoint; v1: the anchor's origin if set).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
     /// The tree size.
@@ -58,7 +58,7 @@ pub struct ReportedLog {
 /// A trusted witness whose cosignature verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportedCosigner {
-    /// The key name on the cosignature line (v2) or the policy name (when the policy names
+    /// The key name on the cosignature line (v3) or the policy name (when the policy names
     /// the key).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -88,7 +88,7 @@ impl ReportedCosigner {
 pub struct VerificationReport {
     /// Which format was verified.
     pub format: BundleFormat,
-    /// The session: v2 session id, v1 session root.
+    /// The session: v3 session id, v1 session root.
     pub session: String,
     /// The trust domain of the session root (v1), when it is a SPIFFE id.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,5 +1,5 @@
 //! RFC 3339 timestamps: parsing any offset into a UTC instant, and the two canonical renderings
-//! the bundle formats sign (v1: `+00:00` suffix, v2: `Z` suffix).
+//! the bundle formats sign (v1: `+00:00` suffix, v3: `Z` suffix).
 
 use thiserror::Error;
 
@@ -177,7 +177,7 @@ impl Instant {
         self.render("+00:00")
     }
 
-    /// The canonical v2 form: UTC, 0/3/6/9 fractional digits, `Z` suffix.
+    /// The canonical v3 form: UTC, 0/3/6/9 fractional digits, `Z` suffix.
     pub fn to_canonical_string(&self) -> String {
         self.render("Z")
     }

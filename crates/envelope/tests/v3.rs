@@ -1,10 +1,11 @@
-//! Format v2: round trip, every signed field bound, witness and policy gates, payload
-//! binding, strict parsing.
+//! Format v3: round trip, every field bound by the chain and the seal, seal keys, witness and
+//! policy gates, the payload rule, strict parsing.
 
 mod common;
 
 use common::{Spec, anchor, build, policy_anchor, to_bytes};
 use ed25519_dalek::SigningKey;
+use nucleus_envelope::v3::BundleV3;
 use nucleus_envelope::{BundleFormat, TrustAnchor, kid_for, verify_bundle};
 use serde_json::{Value, json};
 
@@ -24,7 +25,7 @@ fn round_trip_reports_every_signed_fact() {
     let bundle = build(&Spec::default());
     let bytes = to_bytes(&bundle);
     let report = verify_bundle(&bytes, &anchor()).unwrap();
-    assert_eq!(report.format, BundleFormat::V2);
+    assert_eq!(report.format, BundleFormat::V3);
     assert_eq!(report.session, "session-1");
     assert_eq!(report.edge_count, 4);
     assert_eq!(
@@ -52,14 +53,15 @@ fn round_trip_reports_every_signed_fact() {
     assert!(report.payload_bound);
     assert_eq!(report.kids, [kid_for(&common::issuer().verifying_key())]);
     // Parsing and re-serializing the bundle gives the same bytes.
-    let parsed: nucleus_envelope::v2::BundleV2 = serde_json::from_slice(&bytes).unwrap();
+    let parsed: nucleus_envelope::v3::BundleV3 = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(to_bytes(&parsed), bytes);
     // The report serializes for JSON consumers.
     let j = serde_json::to_value(&report).unwrap();
-    assert_eq!(j["format"], "v2");
+    assert_eq!(j["format"], "v3");
 }
 
-/// Every member that is signed, changed in turn, makes verification fail.
+/// Every member, changed in turn, makes verification fail: edges are bound through the
+/// chain to the sealed head, the log part by the log key and the witnesses.
 #[test]
 fn every_signed_field_flipped_in_turn_fails() {
     let good = value(&Spec::default());
@@ -138,15 +140,6 @@ fn every_signed_field_flipped_in_turn_fails() {
             Box::new(move |b| b["edges"][i]["kid"] = json!("other-kid")),
         ));
         cases.push((
-            format!("edge {i} sig"),
-            Box::new(move |b| {
-                let s = b["edges"][i]["sig"].as_str().unwrap().to_owned();
-                let mut c: Vec<char> = s.chars().collect();
-                c[0] = if c[0] == 'A' { 'B' } else { 'A' };
-                b["edges"][i]["sig"] = json!(c.into_iter().collect::<String>());
-            }),
-        ));
-        cases.push((
             format!("edge {i} leaf index"),
             Box::new(move |b| b["log"]["inclusion"][i]["leaf_index"] = json!(i)),
         ));
@@ -176,7 +169,7 @@ fn every_signed_field_flipped_in_turn_fails() {
     ));
     cases.push((
         "format".into(),
-        Box::new(|b| b["format"] = json!("nucleus-bundle/v3")),
+        Box::new(|b| b["format"] = json!("nucleus-bundle/v4")),
     ));
     cases.push((
         "edge removed".into(),
@@ -258,22 +251,28 @@ fn every_signed_field_flipped_in_turn_fails() {
         Box::new(|b| b["payload"]["media_type"] = json!("text/plain")),
     ));
     cases.push((
-        "binding kid".into(),
-        Box::new(|b| b["binding"]["kid"] = json!("other-kid")),
+        "seal kid".into(),
+        Box::new(|b| b["seal"]["kid"] = json!("other-kid")),
     ));
     cases.push((
-        "binding sig".into(),
+        "seal sig".into(),
         Box::new(|b| {
-            let s = b["binding"]["sig"].as_str().unwrap().to_owned();
+            let s = b["seal"]["sig"].as_str().unwrap().to_owned();
             let mut c: Vec<char> = s.chars().collect();
             c[0] = if c[0] == 'A' { 'B' } else { 'A' };
-            b["binding"]["sig"] = json!(c.into_iter().collect::<String>());
+            b["seal"]["sig"] = json!(c.into_iter().collect::<String>());
         }),
     ));
     cases.push((
-        "binding removed".into(),
+        "seal removed".into(),
         Box::new(|b| {
-            b.as_object_mut().unwrap().remove("binding");
+            b.as_object_mut().unwrap().remove("seal");
+        }),
+    ));
+    cases.push((
+        "payload removed".into(),
+        Box::new(|b| {
+            b.as_object_mut().unwrap().remove("payload");
         }),
     ));
     cases.push((
@@ -288,7 +287,7 @@ fn every_signed_field_flipped_in_turn_fails() {
         let err = verify_value(&b, &anchor());
         assert!(err.is_err(), "{what}: a changed bundle verified");
     }
-    assert!(n > 60, "{n} mutations");
+    assert!(n > 55, "{n} mutations");
 }
 
 #[test]
@@ -418,14 +417,12 @@ fn policy_quorum_is_enforced() {
 
 #[test]
 fn forged_issuer_is_refused() {
-    // A bundle signed by another key under the genuine kid.
-    let mut b = value(&Spec::default());
+    // A bundle sealed by another key under the genuine kid.
+    let mut b = build(&Spec::default());
     let forger = SigningKey::from_bytes(&[0x99; 32]);
-    let kid = kid_for(&common::issuer().verifying_key());
-    let (edge, _) = common::edge_fields(0).sign("session-1", &[0u8; 32], &kid, &forger);
-    b["edges"][0] = serde_json::to_value(edge).unwrap();
-    let err = verify_value(&b, &anchor()).unwrap_err();
-    assert_eq!(err.kind(), "bad_signature", "{err}");
+    b.seal = reseal(&b, &b.seal.kid.clone(), &forger);
+    let err = verify_bundle(&to_bytes(&b), &anchor()).unwrap_err();
+    assert_eq!(err.kind(), "bad_seal", "{err}");
     // A bundle entirely produced by another issuer fails against our anchor.
     let forger_anchor = TrustAnchor {
         trust_jwks: Some(nucleus_envelope::Jwks {
@@ -477,8 +474,8 @@ fn wrong_log_key_or_origin_is_refused() {
 }
 
 #[test]
-fn payload_binding_on_and_off() {
-    // No payload: fine by default, refused when the anchor requires a binding.
+fn payload_is_sealed_and_required_only_when_the_anchor_says_so() {
+    // No payload: fine by default and with `false`, refused with `true`.
     let bare = value(&Spec {
         payload: None,
         ..Spec::default()
@@ -494,35 +491,180 @@ fn payload_binding_on_and_off() {
         verify_value(&bare, &required).unwrap_err().kind(),
         "missing_payload_binding"
     );
-    // A payload without its binding: refused by default, accepted (unbound) only when the
-    // anchor explicitly allows it.
-    let mut unbound = value(&Spec::default());
-    unbound.as_object_mut().unwrap().remove("binding");
-    assert_eq!(
-        verify_value(&unbound, &anchor()).unwrap_err().kind(),
-        "missing_payload_binding"
-    );
     let lax = TrustAnchor {
         require_payload_binding: Some(false),
         ..anchor()
     };
-    assert!(!verify_value(&unbound, &lax).unwrap().payload_bound);
-    // A bound payload passes a strict anchor and reports its hash.
+    verify_value(&bare, &lax).unwrap();
+    // A payload is always sealed: it verifies under every setting and reports its hash.
     let bound = value(&Spec::default());
-    let report = verify_value(&bound, &required).unwrap();
-    assert!(report.payload_bound);
     use sha2::Digest;
+    let digest = hex::encode(sha2::Sha256::digest(br#"{"summary":"done"}"#));
+    for a in [anchor(), required, lax.clone()] {
+        let report = verify_value(&bound, &a).unwrap();
+        assert!(report.payload_bound);
+        assert_eq!(report.payload_sha256_hex.as_deref(), Some(digest.as_str()));
+    }
+    // Removing the payload or adding one breaks the seal, even when the anchor does not
+    // require a payload.
+    let mut stripped = bound.clone();
+    stripped.as_object_mut().unwrap().remove("payload");
     assert_eq!(
-        report.payload_sha256_hex.unwrap(),
-        hex::encode(sha2::Sha256::digest(br#"{"summary":"done"}"#))
+        verify_value(&stripped, &lax).unwrap_err().kind(),
+        "bad_seal"
     );
-    // A binding without a payload is malformed.
-    let mut orphan = value(&Spec::default());
-    orphan.as_object_mut().unwrap().remove("payload");
+    let mut added = bare.clone();
+    added["payload"] = bound["payload"].clone();
+    assert_eq!(verify_value(&added, &lax).unwrap_err().kind(), "bad_seal");
+    // Payload bytes that are not canonical base64 are malformed.
+    let mut garbled = bound.clone();
+    garbled["payload"]["data_b64"] = json!("not base64!");
     assert_eq!(
-        verify_value(&orphan, &anchor()).unwrap_err().kind(),
-        "bad_payload_binding"
+        verify_value(&garbled, &anchor()).unwrap_err().kind(),
+        "malformed_bundle"
     );
+}
+
+/// Re-signs the seal of `b` (as is) with `key` under `kid`.
+fn reseal(b: &BundleV3, kid: &str, key: &SigningKey) -> nucleus_envelope::v3::SealV3 {
+    let head = b.edges.iter().fold([0u8; 32], |prev, e| {
+        let fields = nucleus_envelope::v3::EdgeFields {
+            seq: e.seq,
+            child: e.child.clone(),
+            parents: e.parents.clone(),
+            kind: e.kind.clone(),
+            content_sha256: e
+                .content_sha256_hex
+                .as_ref()
+                .map(|h| hex::decode(h).unwrap().try_into().unwrap()),
+            ts: e.ts.clone(),
+            attrs: e.attrs.clone(),
+        };
+        fields.chain(&b.session, &prev, &e.kid).1
+    });
+    let data = b
+        .payload
+        .as_ref()
+        .map(|p| nucleus_lineage::b64::decode_canonical(&p.data_b64).unwrap());
+    let payload = b
+        .payload
+        .as_ref()
+        .zip(data.as_deref())
+        .map(|(p, d)| (p.media_type.as_str(), d));
+    nucleus_envelope::v3::seal(&b.session, b.edges.len() as u64, &head, payload, kid, key)
+}
+
+fn windowed(key: &SigningKey, not_before: &str, not_after: &str) -> nucleus_envelope::Jwk {
+    let mut jwk = nucleus_envelope::Jwk::from_ed25519(&key.verifying_key());
+    jwk.not_before = Some(not_before.into());
+    jwk.not_after = Some(not_after.into());
+    jwk
+}
+
+#[test]
+fn seal_key_must_be_valid_at_the_head_edge() {
+    // The default bundle's edges are at 2026-11-29T01:00:00.250Z .. 01:00:03.250Z.
+    let b = value(&Spec::default());
+    let at = |nb: &str, na: &str| TrustAnchor {
+        trust_jwks: Some(nucleus_envelope::Jwks {
+            keys: vec![windowed(&common::issuer(), nb, na)],
+        }),
+        ..anchor()
+    };
+    verify_value(
+        &b,
+        &at("2026-11-29T01:00:00.250Z", "2026-11-29T01:00:03.250Z"),
+    )
+    .unwrap();
+    // Expired before the head edge: every edge but the head is fine, the seal is not.
+    // (The head edge's own kid fails first, as edges are checked before the seal.)
+    let err = verify_value(&b, &at("2026-01-01T00:00:00Z", "2026-11-29T01:00:03Z")).unwrap_err();
+    assert_eq!(
+        err,
+        nucleus_envelope::BundleError::Edge {
+            index: 3,
+            fault: nucleus_envelope::EdgeFault::KeyExpired(
+                b["seal"]["kid"].as_str().unwrap().into()
+            )
+        }
+    );
+    // Edges recorded under an old key, sealed by its successor: each key is checked at its
+    // own time.
+    let old = common::issuer();
+    let new = SigningKey::from_bytes(&[0x12; 32]);
+    let mut rotated = build(&Spec::default());
+    let new_kid = kid_for(&new.verifying_key());
+    rotated.seal = reseal(&rotated, &new_kid, &new);
+    let both = |new_nb: &str| TrustAnchor {
+        trust_jwks: Some(nucleus_envelope::Jwks {
+            keys: vec![
+                windowed(&old, "2026-01-01T00:00:00Z", "2026-11-29T01:00:03.250Z"),
+                windowed(&new, new_nb, "2027-01-01T00:00:00Z"),
+            ],
+        }),
+        ..anchor()
+    };
+    let report = verify_bundle(&to_bytes(&rotated), &both("2026-11-29T01:00:03Z")).unwrap();
+    assert_eq!(report.kids.len(), 2);
+    let err = verify_bundle(&to_bytes(&rotated), &both("2026-11-29T01:00:04Z")).unwrap_err();
+    assert_eq!(err.kind(), "key_not_yet_valid", "{err}");
+    assert!(
+        matches!(err, nucleus_envelope::BundleError::Seal(_)),
+        "{err}"
+    );
+    // A seal key missing from the anchor.
+    let only_old = TrustAnchor {
+        trust_jwks: Some(nucleus_envelope::Jwks {
+            keys: vec![nucleus_envelope::Jwk::from_ed25519(&old.verifying_key())],
+        }),
+        ..anchor()
+    };
+    let err = verify_bundle(&to_bytes(&rotated), &only_old).unwrap_err();
+    assert_eq!(
+        err,
+        nucleus_envelope::BundleError::Seal(nucleus_envelope::EdgeFault::UnknownKid(new_kid))
+    );
+}
+
+#[test]
+fn edge_kid_must_be_trusted_and_valid_at_its_ts() {
+    // Edges 2 and 3 recorded under another key; the genuine issuer seals.
+    let other = SigningKey::from_bytes(&[0x13; 32]);
+    let other_kid = kid_for(&other.verifying_key());
+    let b = build(&Spec {
+        kid_from: Some((2, other_kid.clone())),
+        ..Spec::default()
+    });
+    let err = verify_bundle(&to_bytes(&b), &anchor()).unwrap_err();
+    assert_eq!(
+        err,
+        nucleus_envelope::BundleError::Edge {
+            index: 2,
+            fault: nucleus_envelope::EdgeFault::UnknownKid(other_kid.clone())
+        }
+    );
+    let mut keys = vec![nucleus_envelope::Jwk::from_ed25519(
+        &common::issuer().verifying_key(),
+    )];
+    keys.push(windowed(
+        &other,
+        "2026-11-29T01:00:03Z",
+        "2027-01-01T00:00:00Z",
+    ));
+    let trusting = TrustAnchor {
+        trust_jwks: Some(nucleus_envelope::Jwks { keys: keys.clone() }),
+        ..anchor()
+    };
+    // Edge 2 (01:00:02.250) is before the other key's window.
+    let err = verify_bundle(&to_bytes(&b), &trusting).unwrap_err();
+    assert_eq!(err.kind(), "key_not_yet_valid", "{err}");
+    keys[1] = windowed(&other, "2026-11-29T01:00:02Z", "2027-01-01T00:00:00Z");
+    let trusting = TrustAnchor {
+        trust_jwks: Some(nucleus_envelope::Jwks { keys }),
+        ..anchor()
+    };
+    let report = verify_bundle(&to_bytes(&b), &trusting).unwrap();
+    assert_eq!(report.edges[3].kid, other_kid);
 }
 
 #[test]
@@ -566,11 +708,11 @@ fn strict_parsing() {
         verify_bundle(dup.as_bytes(), &anchor()).unwrap_err().kind(),
         "malformed_bundle"
     );
-    // Non-canonical timestamps are refused even if signed that way.
+    // Non-canonical timestamps are refused even if encoded that way.
     let kid = kid_for(&common::issuer().verifying_key());
     let mut fields = common::edge_fields(0);
     fields.ts = "2026-11-29T01:00:00.25Z".into();
-    let (edge, _) = fields.sign("session-1", &[0u8; 32], &kid, &common::issuer());
+    let (edge, _) = fields.chain("session-1", &[0u8; 32], &kid);
     let mut b = value(&Spec::default());
     b["edges"][0] = serde_json::to_value(edge).unwrap();
     assert_eq!(
@@ -600,6 +742,30 @@ fn empty_sessions_need_allow_empty() {
     };
     let report = verify_value(&b, &allow).unwrap();
     assert_eq!(report.edge_count, 0);
+    assert_eq!(report.head_hash_hex, "");
+    // The seal still covers the (all-zero) head and the edge count.
+    let mut unsealed = b.clone();
+    unsealed["seal"]["sig"] = value(&Spec::default())["seal"]["sig"].clone();
+    assert_eq!(
+        verify_value(&unsealed, &allow).unwrap_err().kind(),
+        "bad_seal"
+    );
+    // Nothing says when an empty bundle was sealed: a seal key with a validity window is
+    // refused rather than checked against no time.
+    let windowed_allow = TrustAnchor {
+        trust_jwks: Some(nucleus_envelope::Jwks {
+            keys: vec![windowed(
+                &common::issuer(),
+                "2020-01-01T00:00:00Z",
+                "2030-01-01T00:00:00Z",
+            )],
+        }),
+        ..allow.clone()
+    };
+    assert_eq!(
+        verify_value(&b, &windowed_allow).unwrap_err().kind(),
+        "untimed_key_window"
+    );
     // The cosignature gate still runs.
     let b = value(&Spec {
         edges: 0,

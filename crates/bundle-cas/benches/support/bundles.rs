@@ -1,13 +1,13 @@
-//! Real v2 provenance bundles for the transfer tests and the fetch benchmark: edges signed by
-//! an issuer, included in a log checkpoint signed by the log key and cosigned by witnesses,
-//! with a payload bound to the chain head. Shared by `crates/cli/tests/bundle_transfer.rs`
+//! Real v3 provenance bundles for the transfer tests and the fetch benchmark: edges chained by
+//! hash and sealed by an issuer with their payload, included in a log checkpoint signed by the
+//! log key and cosigned by witnesses. Shared by `crates/cli/tests/bundle_transfer.rs`
 //! and `crates/bundle-cas/benches/fetch_throughput.rs` (included with `#[path]`).
 
 #![allow(dead_code)] // each includer uses a different subset
 
 use ed25519_dalek::SigningKey;
-use nucleus_envelope::v2::{
-    BundleV2, EdgeFields, FORMAT_V2, InclusionV2, LogProofV2, bind_payload,
+use nucleus_envelope::v3::{
+    BundleV3, EdgeFields, FORMAT_V3, InclusionV3, LogProofV3, PayloadV3, seal,
 };
 use nucleus_envelope::{Jwk, Jwks, TrustAnchor, kid_for};
 use nucleus_lineage::merkle::{self, Hash};
@@ -34,8 +34,8 @@ fn witness(i: u8) -> SigningKey {
     SigningKey::from_bytes(&[0x50 + i; 32])
 }
 
-/// A bundle of `edges` edges signed by `signer`, cosigned by witnesses 0 and 1 of 3, whose
-/// bound payload is `payload_len` bytes (so the JSON is about 4/3 of that).
+/// A bundle of `edges` edges sealed by `signer`, cosigned by witnesses 0 and 1 of 3, whose
+/// sealed payload is `payload_len` bytes (so the JSON is about 4/3 of that).
 pub fn bundle(signer: &SigningKey, edges: u64, payload_len: usize) -> Vec<u8> {
     let session = "replica-session";
     let kid = kid_for(&signer.verifying_key());
@@ -57,7 +57,7 @@ pub fn bundle(signer: &SigningKey, edges: u64, payload_len: usize) -> Vec<u8> {
             ts: format!("2026-11-29T02:00:{:02}.500Z", seq % 60),
             attrs: Default::default(),
         };
-        let (edge, hash) = fields.sign(session, &prev, &kid, signer);
+        let (edge, hash) = fields.chain(session, &prev, &kid);
         indices.push(leaves.len() as u64);
         leaves.push(merkle::leaf_hash(&hash));
         wire.push(edge);
@@ -78,7 +78,7 @@ pub fn bundle(signer: &SigningKey, edges: u64, payload_len: usize) -> Vec<u8> {
     let note = Note { text, signatures };
     let inclusion = indices
         .iter()
-        .map(|&i| InclusionV2 {
+        .map(|&i| InclusionV3 {
             leaf_index: i,
             proof_hex: merkle::inclusion_proof(&leaves, i)
                 .unwrap()
@@ -88,17 +88,24 @@ pub fn bundle(signer: &SigningKey, edges: u64, payload_len: usize) -> Vec<u8> {
         })
         .collect();
     let data: Vec<u8> = (0..payload_len).map(|i| b'a' + (i % 26) as u8).collect();
-    let (payload, binding) = bind_payload(session, "text/plain", &data, &prev, &kid, signer);
-    let bundle = BundleV2 {
-        format: FORMAT_V2.to_owned(),
+    let seal = seal(
+        session,
+        edges,
+        &prev,
+        Some(("text/plain", &data)),
+        &kid,
+        signer,
+    );
+    let bundle = BundleV3 {
+        format: FORMAT_V3.to_owned(),
         session: session.to_owned(),
         edges: wire,
-        log: LogProofV2 {
+        log: LogProofV3 {
             checkpoint: String::from_utf8(note.to_bytes()).unwrap(),
             inclusion,
         },
-        payload: Some(payload),
-        binding: Some(binding),
+        payload: Some(PayloadV3::new("text/plain", &data)),
+        seal,
     };
     serde_json::to_vec_pretty(&bundle).unwrap()
 }

@@ -1,11 +1,11 @@
-//! `nucleus bundle export`: a session as a v2 bundle, with inclusion proofs against the
-//! latest (cosigned) checkpoint.
+//! `nucleus bundle export`: a session as a v3 bundle, with inclusion proofs against the
+//! latest (cosigned) checkpoint, sealed by the issuer key.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use nucleus_envelope::kid_for;
-use nucleus_envelope::v2::{BundleV2, FORMAT_V2, InclusionV2, LogProofV2, bind_payload};
+use nucleus_envelope::v3::{BundleV3, FORMAT_V3, InclusionV3, LogProofV3, PayloadV3, seal};
 use nucleus_lineage::{Note, merkle};
 
 use crate::keys::{self, Role};
@@ -23,7 +23,7 @@ pub struct Args {
     /// Where to write the bundle.
     #[arg(long)]
     out: PathBuf,
-    /// A payload file to carry and bind to the session's head with the issuer key.
+    /// A payload file to carry (its bytes and media type are covered by the seal).
     #[arg(long)]
     payload: Option<PathBuf>,
     /// The payload's media type.
@@ -57,7 +57,7 @@ pub async fn run(args: Args) -> Result<()> {
     let inclusion = edges
         .iter()
         .map(|e| {
-            Ok(InclusionV2 {
+            Ok(InclusionV3 {
                 leaf_index: e.leaf_index,
                 proof_hex: merkle::inclusion_proof(&leaves, e.leaf_index)?
                     .iter()
@@ -67,27 +67,33 @@ pub async fn run(args: Args) -> Result<()> {
         })
         .collect::<Result<Vec<_>>>()?;
     let head = edges.last().map(|e| e.edge_hash).unwrap_or_default();
-    let (payload, binding) = match &args.payload {
+    let data = match &args.payload {
         Some(path) => {
-            let data =
-                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            let issuer = keys::load(Role::Issuer, &args.dir)?;
-            let kid = kid_for(&issuer.verifying_key());
-            let (p, b) = bind_payload(&args.session, &args.media_type, &data, &head, &kid, &issuer);
-            (Some(p), Some(b))
+            Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
         }
-        None => (None, None),
+        None => None,
     };
-    let bundle = BundleV2 {
-        format: FORMAT_V2.to_owned(),
+    let payload = data.as_deref().map(|d| (args.media_type.as_str(), d));
+    let issuer = keys::load(Role::Issuer, &args.dir)?;
+    let kid = kid_for(&issuer.verifying_key());
+    let seal = seal(
+        &args.session,
+        edges.len() as u64,
+        &head,
+        payload,
+        &kid,
+        &issuer,
+    );
+    let bundle = BundleV3 {
+        format: FORMAT_V3.to_owned(),
         session: args.session.clone(),
         edges: edges.into_iter().map(|e| e.edge).collect(),
-        log: LogProofV2 {
+        log: LogProofV3 {
             checkpoint: note,
             inclusion,
         },
-        payload,
-        binding,
+        payload: payload.map(|(media_type, d)| PayloadV3::new(media_type, d)),
+        seal,
     };
     let mut bytes = serde_json::to_vec_pretty(&bundle)?;
     bytes.push(b'\n');

@@ -8,7 +8,7 @@ use nucleus_envelope::{TrustAnchor, VerificationReport, verify_bundle};
 /// `nucleus bundle verify`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The bundle file (v1 or v2).
+    /// The bundle file (v1 or v3).
     bundle: PathBuf,
     /// The trust anchor JSON (e.g. from `nucleus policy anchor`).
     #[arg(long)]

@@ -8,7 +8,7 @@ use clap::Subcommand;
 use ed25519_dalek::SigningKey;
 use nucleus_envelope::kid_for;
 use nucleus_envelope::rfc3339::Instant;
-use nucleus_envelope::v2::EdgeFields;
+use nucleus_envelope::v3::EdgeFields;
 use nucleus_lineage::merkle;
 use nucleus_lineage::policy::{Policy, PolicyKey};
 use nucleus_lineage::quorum::verify_cosigned_checkpoint;
@@ -32,7 +32,7 @@ pub enum LogCommand {
         #[arg(long)]
         origin: String,
     },
-    /// Append a signed edge to a session (and a leaf to the log).
+    /// Append an edge to a session's hash chain (and a leaf to the log).
     Append(AppendArgs),
     /// Sign a checkpoint of the current tree with the log key.
     Checkpoint {
@@ -72,10 +72,10 @@ pub struct AppendArgs {
     /// The edge kind (e.g. pod_admit, tool_call, llm_call, artifact_produced).
     #[arg(long)]
     kind: String,
-    /// The content; its SHA-256 is signed (the content itself is not stored).
+    /// The content; its SHA-256 is recorded (the content itself is not stored).
     #[arg(long, conflicts_with = "content_file")]
     content: Option<String>,
-    /// A file whose SHA-256 is signed.
+    /// A file whose SHA-256 is recorded.
     #[arg(long)]
     content_file: Option<PathBuf>,
     /// The id this edge produces (default `<session>/<seq>`).
@@ -146,8 +146,9 @@ async fn init(dir: PathBuf, origin: String) -> Result<()> {
 
 async fn append(args: AppendArgs) -> Result<()> {
     let store = Store::open(&args.dir, false).await?;
-    let issuer = keys::load(Role::Issuer, &args.dir)?;
-    let kid = kid_for(&issuer.verifying_key());
+    // The edge names the issuer key that records it; the issuer signs only the seal, at
+    // export, over the chain head that covers every edge.
+    let kid = kid_for(&keys::load(Role::Issuer, &args.dir)?.verifying_key());
     let tail = store.session_tail(&args.session).await?;
     let seq = tail.as_ref().map_or(0, |t| t.edge.seq + 1);
     let prev = tail.as_ref().map_or([0u8; 32], |t| t.edge_hash);
@@ -182,7 +183,7 @@ async fn append(args: AppendArgs) -> Result<()> {
         ts,
         attrs: args.attrs.iter().cloned().collect::<BTreeMap<_, _>>(),
     };
-    let (edge, edge_hash) = fields.sign(&args.session, &prev, &kid, &issuer);
+    let (edge, edge_hash) = fields.chain(&args.session, &prev, &kid);
     let leaf = merkle::leaf_hash(&edge_hash);
     let index = store
         .append(&args.session, &edge, &edge_hash, &leaf)

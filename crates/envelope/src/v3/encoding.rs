@@ -1,4 +1,5 @@
-//! The v2 signed byte layouts and the producer-side signing helpers.
+//! The v3 byte layouts (the edge encoding and the seal message) and the producer-side
+//! helpers that chain edges and seal a bundle.
 //!
 //! Every variable-length field is length-prefixed (`u32` big-endian byte count), so no two
 //! distinct edges encode to the same bytes; each layout starts with its own domain string.
@@ -9,19 +10,19 @@ use ed25519_dalek::{Signer, SigningKey};
 use nucleus_lineage::b64;
 use sha2::{Digest, Sha256};
 
-use super::model::{BindingV2, EdgeV2, PayloadV2};
+use super::model::{EdgeV3, PayloadV3, SealV3};
 
 /// Domain separator of the edge encoding.
-pub const EDGE_DOMAIN: &[u8] = b"nucleus-bundle/v2 edge\n";
-/// Domain separator of the payload binding message.
-pub const BINDING_DOMAIN: &[u8] = b"nucleus-bundle/v2 payload\n";
+pub const EDGE_DOMAIN: &[u8] = b"nucleus-bundle/v3 edge\n";
+/// Domain separator of the seal message.
+pub const SEAL_DOMAIN: &[u8] = b"nucleus-bundle/v3 seal\n";
 
 fn put(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
     out.extend_from_slice(bytes);
 }
 
-/// The signed fields of an edge, before signing.
+/// The fields of an edge, before it is chained.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EdgeFields {
     /// Position in the session chain.
@@ -40,7 +41,7 @@ pub struct EdgeFields {
     pub attrs: BTreeMap<String, String>,
 }
 
-/// The canonical encoding of an edge: what its issuer signs and what its hash covers.
+/// The canonical encoding of an edge: what its hash covers.
 ///
 /// `content` is the decoded content hash; `prev` the previous edge's hash (zeros for seq 0).
 #[allow(clippy::too_many_arguments)]
@@ -85,7 +86,8 @@ fn encode(
 }
 
 impl EdgeFields {
-    /// The canonical encoding of these fields for `session`, chained to `prev`, issued by `kid`.
+    /// The canonical encoding of these fields for `session`, chained to `prev`, recorded
+    /// under issuer key `kid`.
     pub fn encode(&self, session: &str, prev: &[u8; 32], kid: &str) -> Vec<u8> {
         encode(
             session,
@@ -101,19 +103,11 @@ impl EdgeFields {
         )
     }
 
-    /// Signs the edge; returns the wire edge and its chain hash (the next edge's `prev` and
-    /// the edge's log leaf data).
-    pub fn sign(
-        self,
-        session: &str,
-        prev: &[u8; 32],
-        kid: &str,
-        key: &SigningKey,
-    ) -> (EdgeV2, [u8; 32]) {
-        let bytes = self.encode(session, prev, kid);
-        let sig = key.sign(&bytes);
-        let hash = Sha256::digest(&bytes).into();
-        let edge = EdgeV2 {
+    /// Chains the edge to `prev`; returns the wire edge and its hash (the next edge's `prev`,
+    /// the edge's log leaf data, and the head the seal signs when it is the last edge).
+    pub fn chain(self, session: &str, prev: &[u8; 32], kid: &str) -> (EdgeV3, [u8; 32]) {
+        let hash = Sha256::digest(self.encode(session, prev, kid)).into();
+        let edge = EdgeV3 {
             seq: self.seq,
             child: self.child,
             parents: self.parents,
@@ -122,7 +116,6 @@ impl EdgeFields {
             ts: self.ts,
             attrs: self.attrs,
             kid: kid.to_owned(),
-            sig: b64::encode(&sig.to_bytes()),
         };
         (edge, hash)
     }
@@ -130,7 +123,7 @@ impl EdgeFields {
 
 /// The canonical encoding of a wire edge whose content hash was already decoded.
 pub(crate) fn encode_wire(
-    edge: &EdgeV2,
+    edge: &EdgeV3,
     content: Option<&[u8; 32]>,
     session: &str,
     prev: &[u8; 32],
@@ -149,44 +142,68 @@ pub(crate) fn encode_wire(
     )
 }
 
-/// The message a payload binding signs: the session, media type, payload hash, chain head
-/// and signing kid.
-pub fn binding_message(
+/// A payload as the seal covers it: its media type and the SHA-256 of its exact bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SealedPayload<'a> {
+    /// The payload's media type.
+    pub media_type: &'a str,
+    /// SHA-256 of the payload bytes.
+    pub sha256: [u8; 32],
+}
+
+/// The message the seal signs: the session, the edge count, the chain head (32 zero bytes
+/// when there are no edges), the seal's kid, and the payload when there is one.
+pub fn seal_message(
     session: &str,
-    media_type: &str,
-    payload_sha256: &[u8; 32],
+    edge_count: u64,
     head: &[u8; 32],
     kid: &str,
+    payload: Option<SealedPayload<'_>>,
 ) -> Vec<u8> {
-    let mut out = Vec::with_capacity(128);
-    out.extend_from_slice(BINDING_DOMAIN);
+    let mut out = Vec::with_capacity(160);
+    out.extend_from_slice(SEAL_DOMAIN);
     put(&mut out, session.as_bytes());
-    put(&mut out, media_type.as_bytes());
-    out.extend_from_slice(payload_sha256);
+    out.extend_from_slice(&edge_count.to_be_bytes());
     out.extend_from_slice(head);
     put(&mut out, kid.as_bytes());
+    match payload {
+        Some(p) => {
+            out.push(1);
+            put(&mut out, p.media_type.as_bytes());
+            out.extend_from_slice(&p.sha256);
+        }
+        None => out.push(0),
+    }
     out
 }
 
-/// Builds a payload and its binding to `head`, signed by the issuer.
-pub fn bind_payload(
-    session: &str,
-    media_type: &str,
-    data: &[u8],
-    head: &[u8; 32],
-    kid: &str,
-    key: &SigningKey,
-) -> (PayloadV2, BindingV2) {
-    let digest: [u8; 32] = Sha256::digest(data).into();
-    let sig = key.sign(&binding_message(session, media_type, &digest, head, kid));
-    (
-        PayloadV2 {
+impl PayloadV3 {
+    /// A payload carrying `data` exactly.
+    pub fn new(media_type: &str, data: &[u8]) -> Self {
+        PayloadV3 {
             media_type: media_type.to_owned(),
             data_b64: b64::encode(data),
-        },
-        BindingV2 {
-            kid: kid.to_owned(),
-            sig: b64::encode(&sig.to_bytes()),
-        },
-    )
+        }
+    }
+}
+
+/// Seals a bundle: the issuer's signature over [`seal_message`] for `session`, its
+/// `edge_count` edges ending in `head`, and the optional payload carrying `payload_data`.
+pub fn seal(
+    session: &str,
+    edge_count: u64,
+    head: &[u8; 32],
+    payload: Option<(&str, &[u8])>,
+    kid: &str,
+    key: &SigningKey,
+) -> SealV3 {
+    let payload = payload.map(|(media_type, data)| SealedPayload {
+        media_type,
+        sha256: Sha256::digest(data).into(),
+    });
+    let sig = key.sign(&seal_message(session, edge_count, head, kid, payload));
+    SealV3 {
+        kid: kid.to_owned(),
+        sig: b64::encode(&sig.to_bytes()),
+    }
 }

@@ -1,9 +1,10 @@
-//! Format v2 (`nucleus-bundle/v2`): every reported field is signed by the issuer, the log or
-//! a witness. The normative description is the crate README.
+//! Format v3 (`nucleus-bundle/v3`): edges chained by hash, one issuer seal over the session,
+//! edge count, chain head and payload; every edge included in a log checkpoint cosigned by
+//! witnesses. The normative description is the crate README.
 
 pub mod encoding;
 pub mod model;
 pub(crate) mod verify;
 
-pub use encoding::{EdgeFields, bind_payload, binding_message};
-pub use model::{BindingV2, BundleV2, EdgeV2, FORMAT_V2, InclusionV2, LogProofV2, PayloadV2};
+pub use encoding::{EdgeFields, SealedPayload, seal, seal_message};
+pub use model::{BundleV3, EdgeV3, FORMAT_V3, InclusionV3, LogProofV3, PayloadV3, SealV3};

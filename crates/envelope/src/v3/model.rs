@@ -1,6 +1,6 @@
-//! The v2 bundle JSON (`crates/envelope/README.md` is the normative description). Unknown
+//! The v3 bundle JSON (`crates/envelope/README.md` is the normative description). Unknown
 //! members are errors at every level and duplicate attribute keys are refused, so what is
-//! parsed is exactly what was signed.
+//! parsed is exactly what the seal covers.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -8,33 +8,32 @@ use std::fmt;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-/// The `format` value of a v2 bundle.
-pub const FORMAT_V2: &str = "nucleus-bundle/v2";
+/// The `format` value of a v3 bundle.
+pub const FORMAT_V3: &str = "nucleus-bundle/v3";
 
-/// A v2 provenance bundle.
+/// A v3 provenance bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BundleV2 {
-    /// Always [`FORMAT_V2`].
+pub struct BundleV3 {
+    /// Always [`FORMAT_V3`].
     pub format: String,
-    /// The session id (signed inside every edge).
+    /// The session id (inside every edge's encoding and the seal).
     pub session: String,
     /// The session's edges in chain order (`seq` 0, 1, …).
-    pub edges: Vec<EdgeV2>,
+    pub edges: Vec<EdgeV3>,
     /// Where the edges are in the log, and the cosigned checkpoint.
-    pub log: LogProofV2,
-    /// Optional payload (exact bytes, base64).
+    pub log: LogProofV3,
+    /// Optional payload (exact bytes, base64), covered by the seal when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payload: Option<PayloadV2>,
-    /// Optional issuer signature binding the payload to the chain head.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub binding: Option<BindingV2>,
+    pub payload: Option<PayloadV3>,
+    /// The issuer's one signature over the session, edge count, chain head and payload.
+    pub seal: SealV3,
 }
 
-/// One edge, with its issuer signature. Every member except `sig` is signed.
+/// One edge. Every member is in the edge encoding, whose hash chains into the sealed head.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct EdgeV2 {
+pub struct EdgeV3 {
     /// Position in the session chain (0-based, equal to the edge's index).
     pub seq: u64,
     /// The id this derivation produced.
@@ -55,27 +54,26 @@ pub struct EdgeV2 {
         deserialize_with = "unique_string_map"
     )]
     pub attrs: BTreeMap<String, String>,
-    /// Issuer key id, looked up in the trust anchor's `trust_jwks`.
+    /// Issuer key id that recorded the edge, looked up in the trust anchor's `trust_jwks`
+    /// (valid at `ts`).
     pub kid: String,
-    /// base64 of the 64-byte Ed25519 signature over the edge's canonical encoding.
-    pub sig: String,
 }
 
 /// The log part of a bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LogProofV2 {
+pub struct LogProofV3 {
     /// The checkpoint as a full signed note: body, blank line, the log's signature line and
     /// the witnesses' cosignature/v1 lines.
     pub checkpoint: String,
     /// One inclusion proof per edge, in edge order.
-    pub inclusion: Vec<InclusionV2>,
+    pub inclusion: Vec<InclusionV3>,
 }
 
 /// An RFC 6962 inclusion proof of one edge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct InclusionV2 {
+pub struct InclusionV3 {
     /// The edge's leaf index in the log.
     pub leaf_index: u64,
     /// Sibling hashes, leaf to root, each 64 hex.
@@ -85,20 +83,21 @@ pub struct InclusionV2 {
 /// The payload, carried as its exact bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PayloadV2 {
-    /// Media type of the bytes (signed by the binding).
+pub struct PayloadV3 {
+    /// Media type of the bytes (covered by the seal).
     pub media_type: String,
     /// Canonical base64 of the payload bytes.
     pub data_b64: String,
 }
 
-/// The payload binding.
+/// The issuer's seal over the whole bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BindingV2 {
-    /// Issuer key id, looked up in the trust anchor's `trust_jwks`.
+pub struct SealV3 {
+    /// Issuer key id, looked up in the trust anchor's `trust_jwks` (valid at the head
+    /// edge's `ts`).
     pub kid: String,
-    /// base64 of the 64-byte Ed25519 signature over the binding message.
+    /// Canonical base64 of the 64-byte Ed25519 signature over the seal message.
     pub sig: String,
 }
 

@@ -1,5 +1,5 @@
-//! v2 verification: edges and chain, the log-signed checkpoint, inclusion of every edge,
-//! witness cosignatures against the anchor's keys and policy, and the payload binding.
+//! v3 verification: edges and chain, the issuer's seal, the log-signed checkpoint, inclusion
+//! of every edge, witness cosignatures against the anchor's keys and policy.
 
 use std::collections::BTreeSet;
 
@@ -8,13 +8,12 @@ use nucleus_lineage::b64;
 use nucleus_lineage::checkpoint::Checkpoint;
 use nucleus_lineage::cosignature::verify_cosignature;
 use nucleus_lineage::merkle::{self, Hash};
-use nucleus_lineage::quorum::verify_cosigned_checkpoint;
 use nucleus_lineage::signed_note::Note;
 use nucleus_lineage::vkey::{KeyType, Vkey, key_id};
 use sha2::{Digest, Sha256};
 
-use super::encoding::{binding_message, encode_wire};
-use super::model::{BundleV2, FORMAT_V2};
+use super::encoding::{SealedPayload, encode_wire, seal_message};
+use super::model::{BundleV3, FORMAT_V3};
 use crate::anchor::ResolvedAnchor;
 use crate::error::{BundleError, EdgeFault};
 use crate::report::{
@@ -24,7 +23,7 @@ use crate::rfc3339::Instant;
 use crate::{MAX_COSIGNATURES, MAX_EDGES};
 
 /// A tree of at most 2^64 leaves has inclusion proofs of at most 64 hashes.
-const MAX_V2_PROOF_HASHES: usize = 64;
+const MAX_V3_PROOF_HASHES: usize = 64;
 
 fn decode_sig(s: &str) -> Option<Signature> {
     let bytes = b64::decode_canonical(s).ok()?;
@@ -39,12 +38,12 @@ fn lower_hex32(s: &str) -> Option<[u8; 32]> {
     hex::decode(s).ok()?.as_slice().try_into().ok()
 }
 
-/// Verifies a parsed v2 bundle against a resolved anchor.
+/// Verifies a parsed v3 bundle against a resolved anchor.
 pub(crate) fn verify(
-    bundle: &BundleV2,
+    bundle: &BundleV3,
     anchor: &ResolvedAnchor,
 ) -> Result<VerificationReport, BundleError> {
-    if bundle.format != FORMAT_V2 {
+    if bundle.format != FORMAT_V3 {
         return Err(BundleError::UnsupportedFormat(bundle.format.clone()));
     }
     if bundle.edges.len() > MAX_EDGES {
@@ -57,25 +56,30 @@ pub(crate) fn verify(
         .log
         .inclusion
         .iter()
-        .any(|p| p.proof_hex.len() > MAX_V2_PROOF_HASHES)
+        .any(|p| p.proof_hex.len() > MAX_V3_PROOF_HASHES)
     {
         return Err(BundleError::TooLarge {
             what: "inclusion proof hashes",
-            limit: MAX_V2_PROOF_HASHES,
+            limit: MAX_V3_PROOF_HASHES,
         });
     }
     let origin = anchor.origin.as_deref().ok_or_else(|| {
-        BundleError::InvalidTrustAnchor("origin is required to verify v2 bundles".into())
+        BundleError::InvalidTrustAnchor("origin is required to verify v3 bundles".into())
     })?;
     if bundle.edges.is_empty() && !anchor.allow_empty {
         return Err(BundleError::EmptyEnvelope);
     }
+    if anchor.require_payload_binding == Some(true) && bundle.payload.is_none() {
+        return Err(BundleError::MissingPayloadBinding);
+    }
 
-    // Edges: every field signed by a key from the anchor, chained by hash.
+    // Edges: every field in the encoding, chained by hash; each kid a trusted key valid at
+    // the edge's time. No per-edge signature: the seal covers the head, hence every edge.
     let session = &bundle.session;
     let mut prev = [0u8; 32];
     let mut edges = Vec::with_capacity(bundle.edges.len());
     let mut leaves: Vec<Hash> = Vec::with_capacity(bundle.edges.len());
+    let mut head_ts = None;
     for (index, edge) in bundle.edges.iter().enumerate() {
         let fail = |fault| BundleError::edge(index, fault);
         let malformed = |m: String| fail(EdgeFault::Malformed(m));
@@ -96,12 +100,9 @@ pub(crate) fn verify(
             })?),
             None => None,
         };
-        let sig = decode_sig(&edge.sig).ok_or_else(|| fail(EdgeFault::BadSignatureEncoding))?;
-        let key = anchor.jwks.resolve(&edge.kid, Some(&ts)).map_err(fail)?;
-        let bytes = encode_wire(edge, content.as_ref(), session, &prev);
-        key.verify_strict(&bytes, &sig)
-            .map_err(|_| fail(EdgeFault::BadSignature))?;
-        let hash: [u8; 32] = Sha256::digest(&bytes).into();
+        anchor.jwks.resolve(&edge.kid, Some(&ts)).map_err(fail)?;
+        let hash: [u8; 32] =
+            Sha256::digest(encode_wire(edge, content.as_ref(), session, &prev)).into();
         leaves.push(merkle::leaf_hash(&hash));
         edges.push(ReportedEdge {
             index,
@@ -115,8 +116,10 @@ pub(crate) fn verify(
             edge_hash_hex: hex::encode(hash),
         });
         prev = hash;
+        head_ts = Some(ts);
     }
-    let head = (!edges.is_empty()).then_some(prev);
+
+    let payload_sha256 = verify_seal(bundle, anchor, &prev, head_ts.as_ref())?;
 
     // The checkpoint: our origin, signed by a pinned log key.
     let note_bytes = bundle.log.checkpoint.as_bytes();
@@ -139,18 +142,8 @@ pub(crate) fn verify(
     if log_keys.is_empty() {
         return Err(BundleError::MissingLogKey);
     }
-    let quorum = match &anchor.policy {
-        Some(policy) => Some(
-            verify_cosigned_checkpoint(note_bytes, &log_keys, policy)
-                .map_err(|e| BundleError::BadCheckpoint(e.to_string()))?,
-        ),
-        None => {
-            note.verify(&log_keys).map_err(|e| {
-                BundleError::BadCheckpoint(format!("not signed by a pinned log key: {e}"))
-            })?;
-            None
-        }
-    };
+    note.verify(&log_keys)
+        .map_err(|e| BundleError::BadCheckpoint(format!("not signed by a pinned log key: {e}")))?;
 
     // Inclusion of every edge.
     if bundle.log.inclusion.len() != leaves.len() {
@@ -193,57 +186,43 @@ pub(crate) fn verify(
         .map_err(|e| fail(e.to_string()))?;
     }
 
-    // Cosignatures from trusted witness keys, each key counted once.
-    let mut matched = vec![false; anchor.witnesses.len()];
-    let mut cosigners = Vec::new();
-    for sig in &note.signatures {
-        for (i, w) in anchor.witnesses.iter().enumerate() {
-            if matched[i] || key_id(&sig.name, KeyType::Cosignature, w.key.as_bytes()) != sig.key_id
-            {
-                continue;
-            }
-            let Ok(vkey) = Vkey::cosignature(&sig.name, &w.key) else {
-                continue;
-            };
-            if let Ok(timestamp) = verify_cosignature(&vkey, sig, &note.text) {
-                matched[i] = true;
-                cosigners.push(ReportedCosigner {
-                    name: Some(sig.name.clone()),
-                    policy_name: w.policy_name.clone(),
-                    key_hex: hex::encode(w.key.as_bytes()),
-                    timestamp: Some(timestamp),
-                });
-                break;
-            }
-        }
-    }
+    let cosigners = verify_cosignatures(&note, anchor);
     if cosigners.len() < anchor.threshold {
         return Err(BundleError::InsufficientCosignatures {
             verified: cosigners.len(),
             required: anchor.threshold,
         });
     }
-    let quorum_satisfied = match quorum {
-        Some(report) if !report.satisfied => {
-            return Err(BundleError::QuorumNotSatisfied {
-                counted: report.counted,
-            });
+    let quorum_satisfied = match &anchor.policy {
+        Some(policy) => {
+            let counted: BTreeSet<String> = cosigners
+                .iter()
+                .filter_map(|c| c.policy_name.clone())
+                .collect();
+            if !policy.is_satisfied(&counted) {
+                return Err(BundleError::QuorumNotSatisfied {
+                    counted: policy
+                        .witnesses
+                        .iter()
+                        .filter(|w| counted.contains(&w.name))
+                        .map(|w| w.name.clone())
+                        .collect(),
+                });
+            }
+            Some(true)
         }
-        Some(_) => Some(true),
         None => None,
     };
 
-    // Payload binding.
-    let payload_sha256_hex = verify_binding(bundle, anchor, head)?;
-
-    let kids: BTreeSet<String> = edges.iter().map(|e| e.kid.clone()).collect();
+    let mut kids: BTreeSet<String> = edges.iter().map(|e| e.kid.clone()).collect();
+    kids.insert(bundle.seal.kid.clone());
     Ok(VerificationReport {
-        format: BundleFormat::V2,
+        format: BundleFormat::V3,
         session: session.clone(),
         trust_domain: None,
         edge_count: edges.len(),
         edges,
-        head_hash_hex: head.map(hex::encode).unwrap_or_default(),
+        head_hash_hex: head_ts.map(|_| hex::encode(prev)).unwrap_or_default(),
         kids: kids.into_iter().collect(),
         log: Some(ReportedLog {
             origin: Some(checkpoint.origin.clone()),
@@ -254,50 +233,77 @@ pub(crate) fn verify(
         cosigners,
         cosignature_threshold: anchor.threshold,
         quorum_satisfied,
-        payload_bound: payload_sha256_hex.is_some(),
-        payload_sha256_hex,
+        payload_bound: payload_sha256.is_some(),
+        payload_sha256_hex: payload_sha256.map(hex::encode),
     })
 }
 
-/// Checks the payload binding; returns the bound payload's SHA-256 (hex) when one verified.
-fn verify_binding(
-    bundle: &BundleV2,
+/// Checks the seal over the session, edge count, `head` (zeros without edges) and payload;
+/// returns the sealed payload's SHA-256 when there is a payload.
+///
+/// The seal's key must be valid at `head_ts`, the head edge's time. A bundle without edges
+/// names no time, so its seal key must have no validity window at all.
+fn verify_seal(
+    bundle: &BundleV3,
     anchor: &ResolvedAnchor,
-    head: Option<[u8; 32]>,
-) -> Result<Option<String>, BundleError> {
-    let bad = |m: String| BundleError::BadPayloadBinding(m);
-    match (&bundle.payload, &bundle.binding) {
-        (Some(payload), Some(binding)) => {
-            let head =
-                head.ok_or_else(|| bad("a bundle without edges has no head to bind".into()))?;
-            let data = b64::decode_canonical(&payload.data_b64)
-                .map_err(|e| bad(format!("payload data_b64: {e}")))?;
-            let digest: [u8; 32] = Sha256::digest(&data).into();
-            let key = anchor
-                .jwks
-                .resolve(&binding.kid, None)
-                .map_err(|e| bad(e.to_string()))?;
-            let sig = decode_sig(&binding.sig)
-                .ok_or_else(|| bad("signature is not 64 bytes of canonical base64".into()))?;
-            let msg = binding_message(
-                &bundle.session,
-                &payload.media_type,
-                &digest,
-                &head,
-                &binding.kid,
-            );
-            key.verify_strict(&msg, &sig)
-                .map_err(|_| bad("signature does not verify".into()))?;
-            Ok(Some(hex::encode(digest)))
+    head: &[u8; 32],
+    head_ts: Option<&Instant>,
+) -> Result<Option<[u8; 32]>, BundleError> {
+    let seal = &bundle.seal;
+    let key = match head_ts {
+        Some(ts) => anchor.jwks.resolve(&seal.kid, Some(ts)),
+        None => anchor.jwks.resolve_untimed(&seal.kid),
+    }
+    .map_err(BundleError::Seal)?;
+    let sig = decode_sig(&seal.sig).ok_or(BundleError::Seal(EdgeFault::BadSignatureEncoding))?;
+    let payload = match &bundle.payload {
+        Some(p) => {
+            let data = b64::decode_canonical(&p.data_b64)
+                .map_err(|e| BundleError::Malformed(format!("payload data_b64: {e}")))?;
+            Some(SealedPayload {
+                media_type: &p.media_type,
+                sha256: Sha256::digest(&data).into(),
+            })
         }
-        (None, Some(_)) => Err(bad("a binding without a payload".into())),
-        (payload, None) => {
-            let required = anchor.require_payload_binding.unwrap_or(payload.is_some());
-            if required {
-                Err(BundleError::MissingPayloadBinding)
-            } else {
-                Ok(None)
-            }
+        None => None,
+    };
+    let msg = seal_message(
+        &bundle.session,
+        bundle.edges.len() as u64,
+        head,
+        &seal.kid,
+        payload,
+    );
+    key.verify_strict(&msg, &sig)
+        .map_err(|_| BundleError::Seal(EdgeFault::BadSignature))?;
+    Ok(payload.map(|p| p.sha256))
+}
+
+/// The trusted witnesses with a valid `cosignature/v1` line, each counted once, in line
+/// order. Each line is matched by key ID first (a hash, no signature check), so a trusted
+/// witness's line is verified at most once and an untrusted line never is.
+fn verify_cosignatures(note: &Note, anchor: &ResolvedAnchor) -> Vec<ReportedCosigner> {
+    let mut matched = vec![false; anchor.witnesses.len()];
+    let mut cosigners = Vec::new();
+    for sig in &note.signatures {
+        let Some(i) = anchor.witnesses.iter().enumerate().position(|(i, w)| {
+            !matched[i] && key_id(&sig.name, KeyType::Cosignature, w.key.as_bytes()) == sig.key_id
+        }) else {
+            continue;
+        };
+        let w = &anchor.witnesses[i];
+        let Ok(vkey) = Vkey::cosignature(&sig.name, &w.key) else {
+            continue;
+        };
+        if let Ok(timestamp) = verify_cosignature(&vkey, sig, &note.text) {
+            matched[i] = true;
+            cosigners.push(ReportedCosigner {
+                name: Some(sig.name.clone()),
+                policy_name: w.policy_name.clone(),
+                key_hex: hex::encode(w.key.as_bytes()),
+                timestamp: Some(timestamp),
+            });
         }
     }
+    cosigners
 }

@@ -1,12 +1,12 @@
-//! Builds real v2 bundles (issuer, log and witness keys from fixed seeds) for tests and the
+//! Builds real v3 bundles (issuer, log and witness keys from fixed seeds) for tests and the
 //! benchmark.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
 
 use ed25519_dalek::SigningKey;
-use nucleus_envelope::v2::{
-    BundleV2, EdgeFields, FORMAT_V2, InclusionV2, LogProofV2, bind_payload,
+use nucleus_envelope::v3::{
+    BundleV3, EdgeFields, FORMAT_V3, InclusionV3, LogProofV3, PayloadV3, seal,
 };
 use nucleus_envelope::{Jwk, Jwks, TrustAnchor, kid_for};
 use nucleus_lineage::merkle::{self, Hash};
@@ -39,6 +39,8 @@ pub struct Spec {
     pub payload: Option<Vec<u8>>,
     /// Unrelated leaves logged before the session.
     pub filler: usize,
+    /// From this seq on, edges name this kid instead of the issuer's (a key rotation).
+    pub kid_from: Option<(u64, String)>,
 }
 
 impl Default for Spec {
@@ -48,6 +50,7 @@ impl Default for Spec {
             cosigners: vec![0, 1, 2],
             payload: Some(br#"{"summary":"done"}"#.to_vec()),
             filler: 3,
+            kid_from: None,
         }
     }
 }
@@ -71,7 +74,7 @@ pub fn edge_fields(seq: u64) -> EdgeFields {
     }
 }
 
-pub fn build(spec: &Spec) -> BundleV2 {
+pub fn build(spec: &Spec) -> BundleV3 {
     let session = "session-1";
     let issuer = issuer();
     let kid = kid_for(&issuer.verifying_key());
@@ -82,7 +85,11 @@ pub fn build(spec: &Spec) -> BundleV2 {
     let mut edges = Vec::new();
     let mut indices = Vec::new();
     for seq in 0..spec.edges as u64 {
-        let (edge, hash) = edge_fields(seq).sign(session, &prev, &kid, &issuer);
+        let edge_kid = match &spec.kid_from {
+            Some((from, other)) if seq >= *from => other,
+            _ => &kid,
+        };
+        let (edge, hash) = edge_fields(seq).chain(session, &prev, edge_kid);
         indices.push(leaves.len() as u64);
         leaves.push(merkle::leaf_hash(&hash));
         edges.push(edge);
@@ -104,7 +111,7 @@ pub fn build(spec: &Spec) -> BundleV2 {
     let note = Note { text, signatures };
     let inclusion = indices
         .iter()
-        .map(|&i| InclusionV2 {
+        .map(|&i| InclusionV3 {
             leaf_index: i,
             proof_hex: merkle::inclusion_proof(&leaves, i)
                 .unwrap()
@@ -113,27 +120,25 @@ pub fn build(spec: &Spec) -> BundleV2 {
                 .collect(),
         })
         .collect();
-    let (payload, binding) = match &spec.payload {
-        Some(data) => {
-            let (p, b) = bind_payload(session, "application/json", data, &prev, &kid, &issuer);
-            (Some(p), Some(b))
-        }
-        None => (None, None),
-    };
-    BundleV2 {
-        format: FORMAT_V2.to_owned(),
+    let payload = spec
+        .payload
+        .as_deref()
+        .map(|data| ("application/json", data));
+    let seal = seal(session, spec.edges as u64, &prev, payload, &kid, &issuer);
+    BundleV3 {
+        format: FORMAT_V3.to_owned(),
         session: session.to_owned(),
         edges,
-        log: LogProofV2 {
+        log: LogProofV3 {
             checkpoint: String::from_utf8(note.to_bytes()).unwrap(),
             inclusion,
         },
-        payload,
-        binding,
+        payload: payload.map(|(media_type, data)| PayloadV3::new(media_type, data)),
+        seal,
     }
 }
 
-pub fn to_bytes(bundle: &BundleV2) -> Vec<u8> {
+pub fn to_bytes(bundle: &BundleV3) -> Vec<u8> {
     serde_json::to_vec_pretty(bundle).unwrap()
 }
 
