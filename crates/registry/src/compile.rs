@@ -181,7 +181,8 @@ impl FederationSet {
     }
 
     /// `FederatesWith` objects (trust.nucleus.dev/v1alpha1), one YAML document each, writing
-    /// the accepted bundles to ConfigMaps in `namespace`. A trust domain holding `_` (not
+    /// the accepted bundles to ConfigMaps in `namespace`. FederatesWith is cluster-scoped, so
+    /// the objects themselves carry no `metadata.namespace`. A trust domain holding `_` (not
     /// allowed in object names) keeps its name with `_` replaced by `-`, prefixed `td-` so
     /// it cannot collide with a domain spelled with `-`.
     pub fn to_federateswith_yaml(&self, namespace: &str) -> String {
@@ -196,7 +197,7 @@ impl FederationSet {
             let _ = write!(
                 out,
                 "---\napiVersion: trust.nucleus.dev/v1alpha1\nkind: FederatesWith\nmetadata:\n  \
-                 name: {name}\n  namespace: {ns}\n  annotations:\n    \
+                 name: {name}\n  annotations:\n    \
                  trust.nucleus.dev/registry-origin: {origin}\n    \
                  trust.nucleus.dev/registry-log-index: {index}\n    \
                  trust.nucleus.dev/registry-owner-id: {owner}\nspec:\n  trustDomain: {td}\n  \

@@ -434,6 +434,9 @@ fn compile_is_deterministic_across_runs_and_input_order() {
     assert!(yaml.contains("  trustDomain: \"staging.example.org\"\n"));
     assert!(yaml.contains("  bundleEndpointURL: \"https://spiffe.ci.example.org/bundle\"\n"));
     assert!(yaml.contains("trust.nucleus.dev/registry-log-index: \"1\"\n"));
+    // Cluster-scoped: only the target ConfigMaps are namespaced.
+    assert!(!yaml.contains("\n  namespace:"), "{yaml}");
+    assert!(yaml.contains("  target:\n    namespace: "));
     assert_eq!(
         s.compile(&other, "toml").stdout,
         s.compile(&s.registry, "toml").stdout
