@@ -99,4 +99,4 @@ try {
   await browser.close();
   await server.close();
 }
-console.log("native: cargo bench -p nucleus-envelope --bench verify -- verify_v2_100_edges_3_cosigs");
+console.log("native: cargo bench -p nucleus-envelope --bench verify -- verify_v3_100_edges_3_cosigs");

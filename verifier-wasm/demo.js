@@ -126,15 +126,15 @@ const randomIndex = (n) => crypto.getRandomValues(new Uint32Array(1))[0] % n;
 
 /** Flips one character of a randomly chosen signed field; returns the field's path. */
 function corruptSignedField(bundle) {
-  const v2 = bundle.format === "nucleus-bundle/v2";
-  const edges = v2 ? bundle.edges : bundle.envelope?.edges;
+  const v3 = bundle.format === "nucleus-bundle/v3";
+  const edges = v3 ? bundle.edges : bundle.envelope?.edges;
   if (!Array.isArray(edges) || edges.length === 0) throw new Error("the bundle has no edges to corrupt");
   const i = randomIndex(edges.length);
   const edge = edges[i];
   const fields = ["child", "kind", "ts", "content_sha256_hex"].filter((f) => typeof edge[f] === "string");
   const targets = fields.map((f) => [edge, f, `edges[${i}].${f}`]);
-  // v1 leaves attrs unsigned (the report omits them); v2 signs them.
-  if (v2) for (const k of Object.keys(edge.attrs ?? {})) targets.push([edge.attrs, k, `edges[${i}].attrs.${k}`]);
+  // v1 leaves attrs unsigned (the report omits them); v3 chains them into the sealed head.
+  if (v3) for (const k of Object.keys(edge.attrs ?? {})) targets.push([edge.attrs, k, `edges[${i}].attrs.${k}`]);
   const [obj, key, path] = targets[randomIndex(targets.length)];
   const before = obj[key];
   obj[key] = flipString(before);

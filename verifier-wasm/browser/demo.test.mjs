@@ -131,7 +131,7 @@ test("verify-in-browser.mjs: exit 0 and the verdict for a good bundle, 1 for a t
     writeFileSync(tampered, JSON.stringify(bundle));
     const bad = verifyInBrowser(tampered, fixture("trust-anchor.json"));
     assert.equal(bad.status, 1, bad.stderr);
-    assert.match(bad.stdout, /^REJECTED \(bad_signature\)/);
+    assert.match(bad.stdout, /^REJECTED \(bad_seal\)/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

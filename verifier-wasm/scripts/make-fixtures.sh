@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Makes the v2 fixtures in verifier-wasm/fixtures/ with the real producer: three
+# Makes the v3 fixtures in verifier-wasm/fixtures/ with the real producer: three
 # nucleus-witness processes on loopback (SQLite in a temp dir), a 2-of-3 policy, and
 # `nucleus log init / append / checkpoint / cosign --all` then `nucleus bundle export`.
 #
 # Usage: verifier-wasm/scripts/make-fixtures.sh [OUT_DIR]   (default verifier-wasm/fixtures)
-# Writes bundle-100.json (100 edges, payload bound), bundle-small.json (2 edges, same log and
+# Writes bundle-100.json (100 edges, payload sealed), bundle-small.json (2 edges, same log and
 # checkpoint), trust-anchor.json (from `nucleus policy anchor`) and policy.txt.
 # Keys are fresh on every run, so the files change each time; the verdicts do not.
 # NUCLEUS_BIN and NUCLEUS_WITNESS_BIN (both) use already-built binaries instead of cargo build.

@@ -11,9 +11,9 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(typescript_custom_section)]
 const REPORT_TYPES: &str = r#"
 /** The bundle format that was verified. */
-export type BundleFormat = "v1" | "v2";
+export type BundleFormat = "v1" | "v3";
 
-/** One verified edge (every field was covered by the issuer's signature). */
+/** One verified edge (v3: every field is chained into the head the issuer sealed). */
 export interface ReportedEdge {
   index: number;
   child: string;
@@ -23,9 +23,9 @@ export interface ReportedEdge {
   content_hash_hex?: string;
   /** The timestamp as signed. */
   ts: string;
-  /** Signed attributes (v2 only; absent when empty). */
+  /** Attributes (v3 only; absent when empty). */
   attrs?: Record<string, string>;
-  /** Issuer key id; its key came from the trust anchor. */
+  /** Issuer key id that recorded the edge; its key came from the trust anchor. */
   kid: string;
   edge_hash_hex: string;
 }
@@ -64,6 +64,7 @@ export interface VerificationReport {
   cosignature_threshold: number;
   /** Whether the anchor's quorum policy holds (absent when the anchor has no policy). */
   quorum_satisfied?: boolean;
+  /** Whether the bundle carries a payload covered by a verified signature (v3: the seal). */
   payload_bound: boolean;
   payload_sha256_hex?: string;
 }
@@ -75,7 +76,7 @@ export interface BundleVerificationError extends Error {
 }
 "#;
 
-/// Verifies `bundle_text` (a v2 or v1 bundle, JSON) against `trust_anchor_text` (the
+/// Verifies `bundle_text` (a v3 or v1 bundle, JSON) against `trust_anchor_text` (the
 /// out-of-band trust anchor, JSON). Returns the report; throws a `BundleError`-named `Error`
 /// with a `kind` property on any failure.
 #[wasm_bindgen(js_name = verifyBundle, unchecked_return_type = "VerificationReport")]

@@ -16,7 +16,7 @@ export { verifyBundle };
 /** The upstream v1 fixtures (crates/envelope/testdata/upstream). */
 export const upstream = (name) => readText(`../crates/envelope/testdata/upstream/${name}`);
 
-/** The v2 fixtures made by scripts/make-fixtures.sh. */
+/** The v3 fixtures made by scripts/make-fixtures.sh. */
 export const fixture = (name) => readText(`fixtures/${name}`);
 
 /** Runs verifyBundle and returns the thrown error (fails the test when it does not throw). */

@@ -1,4 +1,5 @@
-// Tampered copies of the producer's v2 bundles: every signed field, flipped in turn, must fail.
+// Tampered copies of the producer's v3 bundles: every field (edges, log part, payload, seal),
+// flipped in turn, must fail.
 // The fields are enumerated from the bundle itself, not hand-picked.
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -78,7 +79,7 @@ for (const name of ["bundle-small.json", "bundle-100.json"]) {
         assertRejected(removeAt(bundle, ["edges", i, "parents", 0]), `edges.${i}.parents[0]`);
       }
     });
-    for (const key of ["payload", "binding"]) {
+    for (const key of ["payload", "seal"]) {
       assert.ok(key in bundle, `the fixture carries ${key}`);
       assertRejected(removeAt(bundle, [key]), key);
     }

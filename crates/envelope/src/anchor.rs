@@ -167,6 +167,14 @@ impl TrustAnchor {
         let mut log_keys: Vec<VerifyingKey> = pinned_log_key.into_iter().collect();
         if let Some(policy) = &policy {
             for w in &policy.witnesses {
+                // A key already trusted by hex is named, not decoded a second time.
+                if let Some(t) = witnesses
+                    .iter_mut()
+                    .find(|t| t.key.as_bytes().as_slice() == w.key.public_key())
+                {
+                    t.policy_name = Some(w.name.clone());
+                    continue;
+                }
                 let Some(key) = policy_key(&w.key) else {
                     continue;
                 };

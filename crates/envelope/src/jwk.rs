@@ -66,7 +66,7 @@ impl Jwk {
     }
 
     /// Checks the validity window against `at` (bounds inclusive).
-    fn check_window(&self, at: &Instant) -> Result<(), EdgeFault> {
+    pub fn check_window(&self, at: &Instant) -> Result<(), EdgeFault> {
         if let Some(nb) = &self.not_before {
             let nb = Instant::parse(nb).map_err(|_| EdgeFault::MalformedKey(self.kid.clone()))?;
             if *at < nb {
@@ -105,14 +105,18 @@ impl Jwk {
 }
 
 impl Jwks {
+    /// The key named `kid`.
+    pub fn find(&self, kid: &str) -> Result<&Jwk, EdgeFault> {
+        self.keys
+            .iter()
+            .find(|k| k.kid == kid)
+            .ok_or_else(|| EdgeFault::UnknownKid(kid.to_owned()))
+    }
+
     /// Finds the key named `kid`, checks its validity window at `at` (when given) and returns
     /// its verifying key.
     pub fn resolve(&self, kid: &str, at: Option<&Instant>) -> Result<VerifyingKey, EdgeFault> {
-        let jwk = self
-            .keys
-            .iter()
-            .find(|k| k.kid == kid)
-            .ok_or_else(|| EdgeFault::UnknownKid(kid.to_owned()))?;
+        let jwk = self.find(kid)?;
         if let Some(at) = at {
             jwk.check_window(at)?;
         }
@@ -122,11 +126,7 @@ impl Jwks {
     /// Finds the key named `kid` for a use that has no signed time: a key with a validity
     /// window is refused, as there is nothing to check the window against.
     pub fn resolve_untimed(&self, kid: &str) -> Result<VerifyingKey, EdgeFault> {
-        let jwk = self
-            .keys
-            .iter()
-            .find(|k| k.kid == kid)
-            .ok_or_else(|| EdgeFault::UnknownKid(kid.to_owned()))?;
+        let jwk = self.find(kid)?;
         if jwk.not_before.is_some() || jwk.not_after.is_some() {
             return Err(EdgeFault::UntimedKeyWindow(kid.to_owned()));
         }

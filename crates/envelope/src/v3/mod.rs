@@ -3,6 +3,7 @@
 //! witnesses. The normative description is the crate README.
 
 pub mod encoding;
+mod inclusion;
 pub mod model;
 pub(crate) mod verify;
 

@@ -6,13 +6,14 @@ use std::collections::BTreeSet;
 use ed25519_dalek::Signature;
 use nucleus_lineage::b64;
 use nucleus_lineage::checkpoint::Checkpoint;
-use nucleus_lineage::cosignature::verify_cosignature;
+use nucleus_lineage::cosignature::{ED25519_COSIGNATURE_LEN, MAX_TIMESTAMP, cosignature_message};
 use nucleus_lineage::merkle::{self, Hash};
 use nucleus_lineage::signed_note::Note;
-use nucleus_lineage::vkey::{KeyType, Vkey, key_id};
+use nucleus_lineage::vkey::{KeyType, key_id};
 use sha2::{Digest, Sha256};
 
 use super::encoding::{SealedPayload, encode_wire, seal_message};
+use super::inclusion::InclusionVerifier;
 use super::model::{BundleV3, FORMAT_V3};
 use crate::anchor::ResolvedAnchor;
 use crate::error::{BundleError, EdgeFault};
@@ -31,11 +32,24 @@ fn decode_sig(s: &str) -> Option<Signature> {
     Some(Signature::from_bytes(&bytes))
 }
 
-fn lower_hex32(s: &str) -> Option<[u8; 32]> {
-    if s.len() != 64 || s.bytes().any(|b| b.is_ascii_uppercase()) {
-        return None;
+/// The value of a lowercase hex digit.
+fn lower_hex_digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
     }
-    hex::decode(s).ok()?.as_slice().try_into().ok()
+}
+
+/// 32 bytes from exactly 64 lowercase hex digits. (A bundle carries about ten proof hashes
+/// per edge: a direct loop, with no allocation, keeps decoding them off the profile.)
+fn lower_hex32(s: &str) -> Option<[u8; 32]> {
+    let digits: &[u8; 64] = s.as_bytes().try_into().ok()?;
+    let mut out = [0u8; 32];
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        *byte = lower_hex_digit(pair[0])? << 4 | lower_hex_digit(pair[1])?;
+    }
+    Some(out)
 }
 
 /// Verifies a parsed v3 bundle against a resolved anchor.
@@ -80,6 +94,9 @@ pub(crate) fn verify(
     let mut edges = Vec::with_capacity(bundle.edges.len());
     let mut leaves: Vec<Hash> = Vec::with_capacity(bundle.edges.len());
     let mut head_ts = None;
+    // Kids whose key already decoded: decoding an Ed25519 point costs a field square root,
+    // so each kid's key is decoded once, while its window is checked at every edge.
+    let mut usable: Vec<&str> = Vec::new();
     for (index, edge) in bundle.edges.iter().enumerate() {
         let fail = |fault| BundleError::edge(index, fault);
         let malformed = |m: String| fail(EdgeFault::Malformed(m));
@@ -100,7 +117,12 @@ pub(crate) fn verify(
             })?),
             None => None,
         };
-        anchor.jwks.resolve(&edge.kid, Some(&ts)).map_err(fail)?;
+        let jwk = anchor.jwks.find(&edge.kid).map_err(fail)?;
+        jwk.check_window(&ts).map_err(fail)?;
+        if !usable.contains(&edge.kid.as_str()) {
+            jwk.verifying_key().map_err(fail)?;
+            usable.push(&edge.kid);
+        }
         let hash: [u8; 32] =
             Sha256::digest(encode_wire(edge, content.as_ref(), session, &prev)).into();
         leaves.push(merkle::leaf_hash(&hash));
@@ -157,6 +179,7 @@ pub(crate) fn verify(
         });
     }
     let mut seen = BTreeSet::new();
+    let mut proofs = InclusionVerifier::new(checkpoint.size, &checkpoint.root);
     for (index, (inc, leaf)) in bundle.log.inclusion.iter().zip(&leaves).enumerate() {
         let fail = |reason: String| BundleError::InclusionFailed { index, reason };
         if inc.leaf_index >= checkpoint.size {
@@ -176,14 +199,7 @@ pub(crate) fn verify(
                     .ok_or_else(|| fail(format!("proof hash {h:?} is not 64 lowercase hex")))
             })
             .collect::<Result<Vec<Hash>, _>>()?;
-        merkle::verify_inclusion(
-            leaf,
-            inc.leaf_index,
-            checkpoint.size,
-            &path,
-            &checkpoint.root,
-        )
-        .map_err(|e| fail(e.to_string()))?;
+        proofs.verify(leaf, inc.leaf_index, &path).map_err(fail)?;
     }
 
     let cosigners = verify_cosignatures(&note, anchor);
@@ -282,6 +298,12 @@ fn verify_seal(
 /// The trusted witnesses with a valid `cosignature/v1` line, each counted once, in line
 /// order. Each line is matched by key ID first (a hash, no signature check), so a trusted
 /// witness's line is verified at most once and an untrusted line never is.
+///
+/// The check is `cosignature/v1` as the lineage crate states it (72-byte blob: big-endian
+/// timestamp ≤ 2^63 − 1, then a strict Ed25519 signature over [`cosignature_message`]), done
+/// here with the anchor's already decoded keys: it decodes no key per line, and keeps the
+/// lineage crate's ML-DSA verifier out of the browser module (ML-DSA witnesses never count
+/// in v3).
 fn verify_cosignatures(note: &Note, anchor: &ResolvedAnchor) -> Vec<ReportedCosigner> {
     let mut matched = vec![false; anchor.witnesses.len()];
     let mut cosigners = Vec::new();
@@ -292,10 +314,22 @@ fn verify_cosignatures(note: &Note, anchor: &ResolvedAnchor) -> Vec<ReportedCosi
             continue;
         };
         let w = &anchor.witnesses[i];
-        let Ok(vkey) = Vkey::cosignature(&sig.name, &w.key) else {
+        if sig.blob.len() != ED25519_COSIGNATURE_LEN {
+            continue;
+        }
+        let (ts, signature) = sig.blob.split_at(8);
+        let Ok(ts) = <[u8; 8]>::try_from(ts) else {
             continue;
         };
-        if let Ok(timestamp) = verify_cosignature(&vkey, sig, &note.text) {
+        let timestamp = u64::from_be_bytes(ts);
+        let Ok(signature) = Signature::from_slice(signature) else {
+            continue;
+        };
+        if timestamp <= MAX_TIMESTAMP
+            && w.key
+                .verify_strict(&cosignature_message(&note.text, timestamp), &signature)
+                .is_ok()
+        {
             matched[i] = true;
             cosigners.push(ReportedCosigner {
                 name: Some(sig.name.clone()),

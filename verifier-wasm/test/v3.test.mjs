@@ -1,4 +1,4 @@
-// v2 bundles made by the real producer (scripts/make-fixtures.sh: three nucleus-witness
+// v3 bundles made by the real producer (scripts/make-fixtures.sh: three nucleus-witness
 // processes, a 2-of-3 policy, cosign --all), checked against good and wrong trust anchors.
 import assert from "node:assert/strict";
 import { createHash, generateKeyPairSync } from "node:crypto";
@@ -28,7 +28,7 @@ function anchorWith(edit) {
 test("the 100-edge bundle verifies: every edge, the log, all three cosigners, the payload", () => {
   const bundle = JSON.parse(big);
   const report = verifyBundle(big, anchorText);
-  assert.equal(report.format, "v2");
+  assert.equal(report.format, "v3");
   assert.equal(report.session, "bundle-100");
   assert.equal(report.edge_count, 100);
   assert.equal(report.edges.length, 100);
@@ -71,11 +71,38 @@ test("an unknown bundle member is refused", () => {
   assert.equal(verifyError(JSON.stringify(bundle), anchorText).kind, "malformed_bundle");
 });
 
-test("wrong trust anchor: the issuer key replaced under the same kid", () => {
+test("wrong trust anchor: the issuer key replaced under the same kid breaks the seal", () => {
   const text = anchorWith((a) => {
     a.trust_jwks.keys[0].x = freshKey().x;
   });
-  assert.equal(verifyError(small, text).kind, "bad_signature");
+  assert.equal(verifyError(small, text).kind, "bad_seal");
+});
+
+test("the seal covers the payload: a payload removed or swapped between bundles fails", () => {
+  const lax = anchorWith((a) => {
+    a.require_payload_binding = false;
+  });
+  const bundle = JSON.parse(small);
+  const other = JSON.parse(big);
+  delete bundle.payload;
+  assert.equal(verifyError(JSON.stringify(bundle), lax).kind, "bad_seal");
+  bundle.payload = other.payload;
+  assert.equal(verifyError(JSON.stringify(bundle), lax).kind, "bad_seal");
+});
+
+test("a seal moved to another bundle of the same issuer and log fails", () => {
+  const bundle = JSON.parse(small);
+  bundle.seal = JSON.parse(big).seal;
+  assert.equal(verifyError(JSON.stringify(bundle), anchorText).kind, "bad_seal");
+});
+
+test("a trust anchor that requires a payload refuses a bundle without one", () => {
+  const strict = anchorWith((a) => {
+    a.require_payload_binding = true;
+  });
+  const bundle = JSON.parse(small);
+  delete bundle.payload;
+  assert.equal(verifyError(JSON.stringify(bundle), strict).kind, "missing_payload_binding");
 });
 
 test("wrong trust anchor: an issuer key with another kid", () => {
