@@ -109,7 +109,11 @@ test("wrong trust anchor: an issuer key with another kid", () => {
   const text = anchorWith((a) => {
     a.trust_jwks.keys[0].kid = "someone-else";
   });
-  assert.equal(verifyError(small, text).kind, "unknown_kid");
+  const err = verifyError(small, text);
+  assert.equal(err.kind, "unknown_kid");
+  // The message names the kid (the size flags in .cargo/config.toml keep `{:?}` output).
+  const kid = JSON.parse(small).edges[0].kid;
+  assert.ok(err.message.includes(`kid "${kid}" is not in the trust anchor's trust_jwks`), err.message);
 });
 
 test("wrong trust anchor: another log key (pinned and in the policy)", () => {
