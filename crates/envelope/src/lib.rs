@@ -7,6 +7,7 @@
 pub mod anchor;
 pub mod error;
 pub mod jwk;
+pub mod payload;
 pub mod report;
 pub mod rfc3339;
 pub mod v1;
@@ -19,8 +20,11 @@ pub use error::{BundleError, EdgeFault};
 pub use jwk::{Jwk, Jwks, kid_for};
 pub use report::{BundleFormat, ReportedCosigner, ReportedEdge, ReportedLog, VerificationReport};
 
-/// Largest bundle accepted, in bytes.
-pub const MAX_BUNDLE_BYTES: usize = 16 * 1024 * 1024;
+/// Largest bundle accepted, in bytes: room for a 64 MiB bundle several times over. The
+/// payload, the only part that grows this large, is hashed in one streaming pass; the
+/// counts that cost signature checks (edges, cosignatures, proof hashes) have caps of their
+/// own below.
+pub const MAX_BUNDLE_BYTES: usize = 256 * 1024 * 1024;
 /// Most edges a bundle may carry.
 pub const MAX_EDGES: usize = 10_000;
 /// Most cosignatures a checkpoint or tree head may carry.
@@ -49,14 +53,17 @@ pub fn verify_bundle(
         });
     }
     let resolved = anchor.resolve()?;
+    // Our own format is parsed once. Only what does not parse as v3 is probed for its
+    // `format` member; that decides between v3's parse error, an unknown format and v1,
+    // exactly as probing first would.
+    let v3_error = match serde_json::from_slice::<v3::BundleV3>(bundle_bytes) {
+        Ok(bundle) => return v3::verify::verify(&bundle, &resolved),
+        Err(e) => e,
+    };
     let probe: Probe =
         serde_json::from_slice(bundle_bytes).map_err(|e| BundleError::Malformed(e.to_string()))?;
     match probe.format.as_deref() {
-        Some(v3::FORMAT_V3) => {
-            let bundle: v3::BundleV3 = serde_json::from_slice(bundle_bytes)
-                .map_err(|e| BundleError::Malformed(e.to_string()))?;
-            v3::verify::verify(&bundle, &resolved)
-        }
+        Some(v3::FORMAT_V3) => Err(BundleError::Malformed(v3_error.to_string())),
         Some(other) => Err(BundleError::UnsupportedFormat(other.to_owned())),
         None => {
             let bundle: v1::BundleV1 = serde_json::from_slice(bundle_bytes)

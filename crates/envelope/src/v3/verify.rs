@@ -17,6 +17,7 @@ use super::inclusion::InclusionVerifier;
 use super::model::{BundleV3, FORMAT_V3};
 use crate::anchor::ResolvedAnchor;
 use crate::error::{BundleError, EdgeFault};
+use crate::payload::sha256_of_base64;
 use crate::report::{
     BundleFormat, ReportedCosigner, ReportedEdge, ReportedLog, VerificationReport,
 };
@@ -273,14 +274,11 @@ fn verify_seal(
     .map_err(BundleError::Seal)?;
     let sig = decode_sig(&seal.sig).ok_or(BundleError::Seal(EdgeFault::BadSignatureEncoding))?;
     let payload = match &bundle.payload {
-        Some(p) => {
-            let data = b64::decode_canonical(&p.data_b64)
-                .map_err(|e| BundleError::Malformed(format!("payload data_b64: {e}")))?;
-            Some(SealedPayload {
-                media_type: &p.media_type,
-                sha256: Sha256::digest(&data).into(),
-            })
-        }
+        Some(p) => Some(SealedPayload {
+            media_type: &p.media_type,
+            sha256: sha256_of_base64(&p.data_b64)
+                .map_err(|e| BundleError::Malformed(format!("payload data_b64: {e}")))?,
+        }),
         None => None,
     };
     let msg = seal_message(
