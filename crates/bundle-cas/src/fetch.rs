@@ -3,16 +3,20 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
+use bao_tree::io::BaoContentItem;
 use iroh::Endpoint;
-use iroh_blobs::api::remote::GetProgressItem;
-use iroh_blobs::store::mem::MemStore;
-use iroh_blobs::{BlobFormat, HashAndFormat};
+use iroh::endpoint::Connection;
+use iroh_blobs::BlobFormat;
+use iroh_blobs::get::{Stats, fsm};
+use iroh_blobs::protocol::GetRequest;
 
 use crate::endpoint::bind_direct;
 use crate::error::FetchError;
 use crate::hash::BundleHash;
 use crate::ticket::NodeTicket;
+
+/// Most bytes reserved before the transfer when the caller set no size limit.
+const PREALLOCATE_MAX: u64 = 256 * 1024 * 1024;
 
 /// Fetch settings.
 #[derive(Debug, Clone)]
@@ -45,8 +49,8 @@ pub enum FetchProgress {
     Received(u64),
 }
 
-/// Bytes that were received over a bao-verified stream and re-hashed: they are exactly
-/// the bytes addressed by `hash`. Nothing more is known about them (not who made them,
+/// Bytes that were received over a bao-verified stream: they are exactly the bytes
+/// addressed by `hash`. Nothing more is known about them (not who made them,
 /// nor whether they are a valid bundle).
 #[derive(Debug, Clone)]
 pub struct Fetched {
@@ -148,61 +152,85 @@ async fn transfer(
     }
     on_progress(FetchProgress::Size(size));
 
-    // A fresh in-memory store per fetch: nothing is reused from an earlier fetch.
-    let store = MemStore::new();
-    let mut items = store
-        .remote()
-        .fetch(conn.clone(), HashAndFormat::raw(hash))
-        .stream();
-    let mut stats = None;
-    while let Some(item) = items.next().await {
-        match item {
-            GetProgressItem::Progress(n) => on_progress(FetchProgress::Received(n)),
-            GetProgressItem::Done(s) => stats = Some(s),
-            GetProgressItem::Error(e) => {
-                conn.close(0u32.into(), b"transfer failed");
-                return Err(FetchError::Transfer {
-                    hash: requested,
-                    reason: e.to_string(),
-                });
-            }
-        }
-    }
-    conn.close(0u32.into(), b"done");
-    let stats = stats.ok_or_else(|| FetchError::Transfer {
-        hash: requested,
-        reason: "transfer ended without a result".into(),
-    })?;
-    let bytes = Vec::from(
-        store
-            .get_bytes(hash)
-            .await
-            .map_err(|e| FetchError::Read(e.to_string()))?,
+    let received = receive(&conn, hash, size, &mut on_progress).await;
+    conn.close(
+        0u32.into(),
+        if received.is_ok() {
+            b"done"
+        } else {
+            b"transfer failed"
+        },
     );
-    let transfer = connected.elapsed();
-    on_progress(FetchProgress::Received(bytes.len() as u64));
-    let actual = BundleHash::of(&bytes);
-    if actual != requested {
-        return Err(FetchError::HashMismatch {
-            expected: requested,
-            actual,
-        });
-    }
-    if let Some(limit) = options.max_size
-        && bytes.len() as u64 > limit
-    {
-        return Err(FetchError::TooLarge {
-            size: bytes.len() as u64,
-            limit,
-        });
-    }
+    let (bytes, stats) = received.map_err(|reason| FetchError::Transfer {
+        hash: requested,
+        reason,
+    })?;
     Ok(Fetched {
-        hash: actual,
+        hash: requested,
         bytes,
         stats: FetchStats {
             connect: connected.duration_since(start),
-            transfer,
+            transfer: connected.elapsed(),
             wire_bytes: stats.total_bytes_read() + probe.total_bytes_read(),
         },
     })
+}
+
+/// Streams the whole blob straight into one buffer of the proven `size`.
+///
+/// The bao decoder checks every chunk group against its parent hashes, up to `hash`,
+/// before yielding it, and the response only ends once every chunk of the blob has come;
+/// so the bytes returned are exactly those BLAKE3 `hash` addresses, and hashing them a
+/// second time would add nothing. No blob store: its copy in and copy out are not needed.
+async fn receive(
+    conn: &Connection,
+    hash: iroh_blobs::Hash,
+    size: u64,
+    on_progress: &mut impl FnMut(FetchProgress),
+) -> Result<(Vec<u8>, Stats), String> {
+    let request = GetRequest::blob(hash);
+    let connected = fsm::start(conn.clone(), request, Default::default())
+        .next()
+        .await
+        .map_err(|e| e.to_string())?;
+    let fsm::ConnectedNext::StartRoot(root) = connected.next().await.map_err(|e| e.to_string())?
+    else {
+        return Err("the response is not for a single blob".into());
+    };
+    let (mut content, claimed) = root.next().next().await.map_err(|e| e.to_string())?;
+    if claimed != size {
+        return Err(format!(
+            "the provider announced {claimed} bytes after proving {size}"
+        ));
+    }
+    // The size is proven, and checked against the caller's limit; the cap only bounds what
+    // is reserved up front when there is no limit.
+    let mut bytes = Vec::with_capacity(size.min(PREALLOCATE_MAX) as usize);
+    let end = loop {
+        match content.next().await {
+            fsm::BlobContentNext::More((next, item)) => {
+                if let BaoContentItem::Leaf(leaf) = item.map_err(|e| e.to_string())? {
+                    if leaf.offset != bytes.len() as u64 {
+                        return Err(format!(
+                            "chunk at offset {} where {} was expected",
+                            leaf.offset,
+                            bytes.len()
+                        ));
+                    }
+                    bytes.extend_from_slice(&leaf.data);
+                    on_progress(FetchProgress::Received(bytes.len() as u64));
+                }
+                content = next;
+            }
+            fsm::BlobContentNext::Done(end) => break end,
+        }
+    };
+    if bytes.len() as u64 != size {
+        return Err(format!("{} of {size} bytes arrived", bytes.len()));
+    }
+    let fsm::EndBlobNext::Closing(closing) = end.next() else {
+        return Err("the response continues past the blob".into());
+    };
+    let stats = closing.next().await.map_err(|e| e.to_string())?;
+    Ok((bytes, stats))
 }

@@ -91,6 +91,28 @@ async fn round_trip_over_loopback_returns_exact_bytes() {
 }
 
 #[tokio::test]
+async fn sizes_at_chunk_and_chunk_group_edges_round_trip() {
+    // Empty, one byte, one BLAKE3 chunk (1 KiB) and either side of it, one iroh chunk
+    // group (16 KiB) and either side of it: each a different bao tree shape, and each
+    // returned exactly, in order, with nothing missing.
+    for (seed, len) in [0, 1, 1023, 1024, 1025, 16383, 16384, 16385, 49_153]
+        .into_iter()
+        .enumerate()
+    {
+        let data = pseudo_random(len, seed as u64 + 10);
+        let publisher = Publisher::start(data.clone(), PublishOptions::default())
+            .await
+            .unwrap();
+        let got = fetch(publisher.ticket(), &publisher.hash(), &quick())
+            .await
+            .unwrap();
+        assert_eq!(got.bytes, data, "length {len}");
+        assert_eq!(got.hash, BundleHash::of(&data), "length {len}");
+        publisher.shutdown().await;
+    }
+}
+
+#[tokio::test]
 async fn disk_store_publisher_serves_too() {
     let dir = tempfile::tempdir().unwrap();
     let data = pseudo_random(1 << 20, 2);
