@@ -33,24 +33,35 @@ fn decode_sig(s: &str) -> Option<Signature> {
     Some(Signature::from_bytes(&bytes))
 }
 
-/// The value of a lowercase hex digit.
-fn lower_hex_digit(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
+/// Lowercase hex digit values; 0xff marks every other byte.
+const HEX_VALUE: [u8; 256] = {
+    let mut table = [0xff; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
     }
-}
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
 
-/// 32 bytes from exactly 64 lowercase hex digits. (A bundle carries about ten proof hashes
-/// per edge: a direct loop, with no allocation, keeps decoding them off the profile.)
+/// 32 bytes from exactly 64 lowercase hex digits. A bundle carries about ten proof hashes
+/// per edge: a table lookup per digit and no allocation keep decoding them off the profile.
 fn lower_hex32(s: &str) -> Option<[u8; 32]> {
     let digits: &[u8; 64] = s.as_bytes().try_into().ok()?;
     let mut out = [0u8; 32];
+    let mut bad = 0u8;
     for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
-        *byte = lower_hex_digit(pair[0])? << 4 | lower_hex_digit(pair[1])?;
+        let (hi, lo) = (HEX_VALUE[pair[0] as usize], HEX_VALUE[pair[1] as usize]);
+        bad |= hi | lo;
+        *byte = hi << 4 | lo;
     }
-    Some(out)
+    // A valid digit is below 16; 0xff (not a lowercase hex digit) sets the high bits.
+    (bad < 16).then_some(out)
 }
 
 /// Verifies a parsed v3 bundle against a resolved anchor.
@@ -338,4 +349,27 @@ fn verify_cosignatures(note: &Note, anchor: &ResolvedAnchor) -> Vec<ReportedCosi
         }
     }
     cosigners
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lower_hex32;
+
+    #[test]
+    fn lower_hex32_takes_exactly_64_lowercase_hex_digits() {
+        let bytes: Vec<u8> = (0..32u8).map(|i| i.wrapping_mul(37)).collect();
+        let text = hex::encode(&bytes);
+        assert_eq!(lower_hex32(&text).map(|b| b.to_vec()), Some(bytes));
+        assert_eq!(lower_hex32(&"0".repeat(64)), Some([0; 32]));
+        assert_eq!(lower_hex32(&"f".repeat(64)), Some([0xff; 32]));
+        assert_eq!(lower_hex32(&text.to_uppercase()), None);
+        for bad in ["g", "A", " ", "\u{0}", "/", ":", "`"] {
+            let mut t = text.clone();
+            t.replace_range(10..11, bad);
+            assert_eq!(lower_hex32(&t), None, "{bad:?}");
+        }
+        assert_eq!(lower_hex32(&text[..62]), None);
+        assert_eq!(lower_hex32(&format!("{text}00")), None);
+        assert_eq!(lower_hex32(&format!("{}é", &text[..62])), None);
+    }
 }
