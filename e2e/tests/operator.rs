@@ -211,16 +211,34 @@ async fn operator_end_to_end() -> anyhow::Result<()> {
     }
     let sa_kubeconfig = work.path().join("operator.kubeconfig");
     cluster.service_account_kubeconfig(SYSTEM_NS, &sa, &sa_kubeconfig)?;
+    let watch = format!("--watch-namespace={ns}");
     let mut operator = Operator::start(
         &sa_kubeconfig,
         work.path().join("operator.log"),
         &format!("nucleus-e2e-leader-{}", std::process::id()),
-        &["--witness-image=nucleus-witness:e2e", "--resync-seconds=30"],
+        &[
+            "--witness-image=nucleus-witness:e2e",
+            "--resync-seconds=30",
+            &watch,
+        ],
     )
     .await?;
 
-    // Namespace, per-witness Postgres schemas, examples.
+    // Namespace, per-witness Postgres schemas, examples. A Witness in another namespace is
+    // outside --watch-namespace and must stay untouched.
     cluster.kubectl(&["create", "namespace", &ns])?;
+    let unwatched_ns = format!("{ns}-unwatched");
+    cluster.kubectl(&["create", "namespace", &unwatched_ns])?;
+    cluster.kubectl(&[
+        "-n",
+        &unwatched_ns,
+        "apply",
+        "-f",
+        nucleus_e2e::repo_root()
+            .join("examples/witnesses.yaml")
+            .to_str()
+            .context("path")?,
+    ])?;
     let schema_prefix = format!("op_e2e_{}", std::process::id());
     for s in ["a", "b", "c"] {
         psql(
@@ -313,6 +331,27 @@ async fn operator_end_to_end() -> anyhow::Result<()> {
     }
     let distinct: BTreeSet<_> = keys.values().collect();
     ensure!(distinct.len() == 3, "three distinct generated keys");
+    // By now the operator has handled every watch event it receives; the Witnesses created
+    // before these, in the unwatched namespace, got neither status nor children.
+    let unwatched: Api<Witness> = Api::namespaced(admin.clone(), &unwatched_ns);
+    for w in unwatched.list(&Default::default()).await? {
+        ensure!(
+            w.status.is_none(),
+            "{}/{} is outside --watch-namespace but has status {:?}",
+            unwatched_ns,
+            w.metadata.name.unwrap_or_default(),
+            w.status
+        );
+    }
+    ensure!(
+        Api::<Deployment>::namespaced(admin.clone(), &unwatched_ns)
+            .list(&Default::default())
+            .await?
+            .items
+            .is_empty(),
+        "no Deployment in the unwatched namespace"
+    );
+    cluster.kubectl(&["delete", "namespace", &unwatched_ns, "--wait=false"])?;
 
     // A child the API refuses (here an admission policy denying the Service) shows as
     // Ready=False with the API's answer in status, not only in the operator's log.

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
-use kube::Client;
+use k8s_openapi::NamespaceResourceScope;
 use kube::runtime::events::{Recorder, Reporter};
+use kube::{Api, Client, Resource};
 
 use crate::metrics::Metrics;
 
@@ -23,6 +24,10 @@ pub struct Settings {
     pub resync: Duration,
     /// Shortest and longest error backoff.
     pub backoff: (Duration, Duration),
+    /// Watch namespaced kinds (Witness, QuorumPolicy, BundleReplica and their children) in
+    /// this namespace only; `None`: every namespace. FederatesWith is cluster-scoped and
+    /// always watched.
+    pub watch_namespace: Option<String>,
 }
 
 impl Default for Settings {
@@ -31,6 +36,7 @@ impl Default for Settings {
             witness_image: "ghcr.io/nucleus/nucleus-witness:latest".to_owned(),
             resync: Duration::from_secs(300),
             backoff: (Duration::from_secs(1), Duration::from_secs(300)),
+            watch_namespace: None,
         }
     }
 }
@@ -53,6 +59,18 @@ pub struct Context {
 }
 
 impl Context {
+    /// An API handle for a namespaced kind, scoped to the watched namespace if one is set.
+    pub fn watched<K>(&self) -> Api<K>
+    where
+        K: Resource<Scope = NamespaceResourceScope>,
+        K::DynamicType: Default,
+    {
+        match &self.settings.watch_namespace {
+            Some(ns) => Api::namespaced(self.client.clone(), ns),
+            None => Api::all(self.client.clone()),
+        }
+    }
+
     /// Builds a context; `shutdown` resolves when controllers must stop.
     pub fn new(
         client: Client,

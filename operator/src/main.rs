@@ -66,6 +66,10 @@ struct Args {
     /// Periodic resync of healthy objects, seconds.
     #[arg(long, env = "NUCLEUS_OPERATOR_RESYNC_SECONDS", default_value_t = 300)]
     resync_seconds: u64,
+    /// Watch Witnesses, QuorumPolicies and BundleReplicas in this namespace only (default:
+    /// all namespaces). FederatesWith is cluster-scoped and always watched.
+    #[arg(long, env = "NUCLEUS_OPERATOR_WATCH_NAMESPACE")]
+    watch_namespace: Option<String>,
     /// Log format.
     #[arg(
         long,
@@ -96,6 +100,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = Settings {
         witness_image: args.witness_image.clone(),
         resync: Duration::from_secs(args.resync_seconds),
+        watch_namespace: args.watch_namespace.clone().filter(|ns| !ns.is_empty()),
         ..Settings::default()
     };
 

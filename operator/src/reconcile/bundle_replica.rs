@@ -57,21 +57,17 @@ const RETRY: Duration = Duration::from_secs(30);
 
 /// Starts the BundleReplica controller; returns after shutdown.
 pub async fn run(ctx: Arc<Context>) -> anyhow::Result<()> {
-    let client = ctx.client.clone();
-    let controller = Controller::new(
-        Api::<BundleReplica>::all(client.clone()),
-        watcher::Config::default(),
-    )
-    .owns(
-        Api::<ConfigMap>::all(client.clone()),
-        watcher::Config::default().labels(MANAGED_SELECTOR),
-    );
+    let controller = Controller::new(ctx.watched::<BundleReplica>(), watcher::Config::default())
+        .owns(
+            ctx.watched::<ConfigMap>(),
+            watcher::Config::default().labels(MANAGED_SELECTOR),
+        );
     let store = controller.store();
     // A rendered trust anchor (a QuorumPolicy's ConfigMap) that changes re-verifies every
     // replica that uses it. Anchors written by hand (unlabelled) are picked up on resync,
     // so the operator does not watch every ConfigMap in the cluster.
     let controller = controller.watches(
-        Api::<ConfigMap>::all(client),
+        ctx.watched::<ConfigMap>(),
         watcher::Config::default().labels(MANAGED_SELECTOR),
         move |cm: ConfigMap| {
             let ns = cm.namespace().unwrap_or_default();

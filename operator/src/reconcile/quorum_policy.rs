@@ -43,19 +43,15 @@ const MISSING_REQUEUE: Duration = Duration::from_secs(15);
 
 /// Starts the QuorumPolicy controller; returns after shutdown.
 pub async fn run(ctx: Arc<Context>) -> anyhow::Result<()> {
-    let client = ctx.client.clone();
-    let controller = Controller::new(
-        Api::<QuorumPolicy>::all(client.clone()),
-        watcher::Config::default(),
-    )
-    .owns(
-        Api::<ConfigMap>::all(client.clone()),
-        watcher::Config::default().labels(MANAGED_SELECTOR),
-    );
+    let controller = Controller::new(ctx.watched::<QuorumPolicy>(), watcher::Config::default())
+        .owns(
+            ctx.watched::<ConfigMap>(),
+            watcher::Config::default().labels(MANAGED_SELECTOR),
+        );
     let store = controller.store();
     // A Witness whose status changes re-triggers every policy that references it.
     let controller = controller.watches(
-        Api::<Witness>::all(client),
+        ctx.watched::<Witness>(),
         watcher::Config::default(),
         move |w: Witness| {
             let ns = w.namespace().unwrap_or_default();

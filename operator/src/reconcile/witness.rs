@@ -59,16 +59,12 @@ const PROGRESS_REQUEUE: Duration = Duration::from_secs(30);
 
 /// Starts the Witness controller; returns after shutdown.
 pub async fn run(ctx: Arc<Context>) -> anyhow::Result<()> {
-    let client = ctx.client.clone();
     let children = watcher::Config::default().labels(MANAGED_SELECTOR);
-    let controller = Controller::new(
-        Api::<Witness>::all(client.clone()),
-        watcher::Config::default(),
-    )
-    .owns(Api::<Deployment>::all(client.clone()), children.clone())
-    .owns(Api::<Service>::all(client.clone()), children.clone())
-    .owns(Api::<ConfigMap>::all(client.clone()), children.clone())
-    .owns(Api::<PodDisruptionBudget>::all(client), children);
+    let controller = Controller::new(ctx.watched::<Witness>(), watcher::Config::default())
+        .owns(ctx.watched::<Deployment>(), children.clone())
+        .owns(ctx.watched::<Service>(), children.clone())
+        .owns(ctx.watched::<ConfigMap>(), children.clone())
+        .owns(ctx.watched::<PodDisruptionBudget>(), children);
     super::common::drive(controller, ctx, CONTROLLER, reconcile).await;
     Ok(())
 }
