@@ -17,8 +17,8 @@ use crate::jwk::Jwks;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrustAnchor {
-    /// Issuer keys obtained out of band; the only keys edges and payload bindings are checked
-    /// against. Required.
+    /// Issuer keys obtained out of band; the only keys edge kids, v3 seals and v1 edge
+    /// signatures and payload bindings are checked against. Required.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trust_jwks: Option<Jwks>,
     /// Raw 32-byte Ed25519 witness keys (64 hex) that count towards `cosignature_threshold`.

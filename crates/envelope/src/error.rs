@@ -160,8 +160,11 @@ pub enum BundleError {
         /// Witness names whose cosignatures verified.
         counted: Vec<String>,
     },
-    /// The anchor requires a payload binding and the bundle has none (v3: no payload).
-    #[error("the trust anchor requires a payload binding and the bundle has none")]
+    /// The anchor requires a bound payload (`require_payload_binding`) and the bundle has
+    /// none (v3: no payload, which the seal would cover; v1: no verified binding).
+    #[error(
+        "the trust anchor requires a bound payload (require_payload_binding) and the bundle has none"
+    )]
     MissingPayloadBinding,
     /// The v1 payload binding does not verify.
     #[error("bad payload binding: {0}")]

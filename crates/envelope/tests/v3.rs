@@ -786,3 +786,35 @@ fn errors_serialize_with_their_kind() {
     assert_eq!(j["kind"], "malformed_bundle");
     assert!(j["message"].as_str().unwrap().contains("malformed"));
 }
+
+#[test]
+fn the_log_signature_is_required_and_every_line_under_a_log_key_must_verify() {
+    let good = value(&Spec::default());
+    let note = good["log"]["checkpoint"].as_str().unwrap().to_owned();
+    let (body, sigs) = note.split_once("\n\n").unwrap();
+    let lines: Vec<&str> = sigs.lines().collect();
+    let log_line = format!("\u{2014} {} ", common::ORIGIN);
+    let at = lines.iter().position(|l| l.starts_with(&log_line)).unwrap();
+    let rebuild = |lines: &[String]| {
+        let mut b = good.clone();
+        b["log"]["checkpoint"] = json!(format!("{body}\n\n{}\n", lines.join("\n")));
+        b
+    };
+    let owned: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    verify_value(&rebuild(&owned), &anchor()).unwrap();
+    for a in [anchor(), policy_anchor()] {
+        // Only the witnesses' lines: no log signature.
+        let mut without = owned.clone();
+        without.remove(at);
+        let err = verify_value(&rebuild(&without), &a).unwrap_err();
+        assert_eq!(err.kind(), "bad_checkpoint", "{err}");
+        // The good log line plus a second line under the same key that does not verify.
+        let mut extra = owned.clone();
+        let mut forged: Vec<char> = owned[at].chars().collect();
+        let i = forged.len() - 5;
+        forged[i] = if forged[i] == 'A' { 'B' } else { 'A' };
+        extra.push(forged.into_iter().collect());
+        let err = verify_value(&rebuild(&extra), &a).unwrap_err();
+        assert_eq!(err.kind(), "bad_checkpoint", "{err}");
+    }
+}
