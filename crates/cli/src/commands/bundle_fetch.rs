@@ -2,8 +2,9 @@
 //! its BLAKE3 hash, then verify its provenance against an out-of-band trust anchor.
 //!
 //! Two separate checks, in this order: the bytes must be exactly the ones the hash names
-//! (bao-verified transfer, re-hashed), and then `verify_bundle` must accept them against
-//! the anchor. A hash-perfect bundle can still fail the second check.
+//! (the bao-verified transfer checks every chunk against it), and then `verify_bundle`
+//! must accept them against the anchor. A hash-perfect bundle can still fail the second
+//! check. The bytes are held once, verified once, and written only after both checks.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -212,7 +213,7 @@ fn print_verified(
     Ok(())
 }
 
-/// The payload of an already verified bundle: v2 carries exact bytes in base64, v1 a JSON
+/// The payload of an already verified bundle: v3 carries exact bytes in base64, v1 a JSON
 /// value (printed compactly).
 fn payload_bytes(bundle: &[u8]) -> anyhow::Result<Option<Vec<u8>>> {
     let value: serde_json::Value = serde_json::from_slice(bundle)?;
