@@ -14,7 +14,7 @@ use ed25519_dalek::SigningKey;
 pub enum Role {
     /// Signs checkpoints.
     Log,
-    /// Signs edges and payload bindings.
+    /// Seals exported bundles: one signature over the chain head, the edge count and the payload.
     Issuer,
 }
 

@@ -27,7 +27,7 @@ pub enum Command {
 /// `nucleus bundle …`.
 #[derive(Debug, Subcommand)]
 pub enum BundleCommand {
-    /// Export a session as a v2 bundle.
+    /// Export a session as a sealed v3 bundle.
     Export(bundle_export::Args),
     /// Verify a bundle (v1 or v2) against an out-of-band trust anchor.
     Verify(bundle_verify::Args),

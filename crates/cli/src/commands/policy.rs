@@ -29,7 +29,8 @@ pub enum PolicyCommand {
         /// Minimum distinct trusted cosigners in addition to the policy's quorum.
         #[arg(long, default_value_t = 0)]
         threshold: usize,
-        /// Require a payload binding even for bundles without a payload.
+        /// Require every bundle to carry a payload (sealed with the edges); without this flag
+        /// a payload is optional.
         #[arg(long)]
         require_payload_binding: bool,
         /// Write the anchor here instead of stdout.
