@@ -98,18 +98,4 @@ pub enum FetchError {
     /// The transfer did not finish in time.
     #[error("fetch did not finish within {0:?}")]
     Timeout(std::time::Duration),
-    /// The bytes could not be read back from a local store. [`crate::fetch`] no longer
-    /// goes through a store and does not return this; it stays for callers that match it.
-    #[error("could not read the fetched blob back: {0}")]
-    Read(String),
-    /// The bytes in hand do not hash to the requested address. [`crate::fetch`] does not
-    /// return this: its bao-verified stream already refuses such bytes as
-    /// [`FetchError::Transfer`]. It stays for callers that match it.
-    #[error("fetched bytes hash to {actual}, expected {expected}")]
-    HashMismatch {
-        /// Requested hash.
-        expected: BundleHash,
-        /// Hash of the bytes received.
-        actual: BundleHash,
-    },
 }

@@ -148,12 +148,10 @@ pub fn classify(e: &FetchError) -> FailureClass {
         | FetchError::Connect(_)
         | FetchError::Timeout(_)
         | FetchError::NoDirectAddress
-        | FetchError::NotRawBlob
-        | FetchError::Read(_) => FailureClass::Unreachable,
+        | FetchError::NotRawBlob => FailureClass::Unreachable,
         FetchError::TicketHashMismatch { .. }
         | FetchError::NotServed { .. }
-        | FetchError::Transfer { .. }
-        | FetchError::HashMismatch { .. } => FailureClass::HashMismatch,
+        | FetchError::Transfer { .. } => FailureClass::HashMismatch,
         FetchError::TooLarge { .. } => FailureClass::TooLarge,
     }
 }
