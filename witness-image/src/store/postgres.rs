@@ -34,8 +34,12 @@ impl PostgresStore {
     /// replicas starting together are safe).
     pub async fn open(url: &str, options: StoreOptions) -> Result<PostgresStore, StoreError> {
         let connect: PgConnectOptions = url.parse()?;
+        // No ping before each acquire: it would double the round trips of every request, and
+        // a dead connection is found by the query itself anyway (503, no cosignature; the
+        // pool then discards it).
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
+            .test_before_acquire(false)
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect)
             .await?;
