@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::BundleError;
 use crate::jwk::Jwks;
+use crate::report::ReportedCosigner;
 
 /// The trust anchor, as JSON (`TrustAnchor::from_json`) or built in code.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -234,5 +235,39 @@ impl ResolvedAnchor {
             out.extend(policy.log_vkeys(origin));
         }
         Ok(out)
+    }
+
+    /// The anchor's cosignature rules over the witnesses whose cosignatures verified: at
+    /// least `cosignature_threshold` of them, and the policy's quorum when there is a policy.
+    /// Returns whether a quorum was checked (`Some(true)`) or there is no policy (`None`).
+    pub(crate) fn enforce_cosigners(
+        &self,
+        cosigners: &[ReportedCosigner],
+    ) -> Result<Option<bool>, BundleError> {
+        if cosigners.len() < self.threshold {
+            return Err(BundleError::InsufficientCosignatures {
+                verified: cosigners.len(),
+                required: self.threshold,
+            });
+        }
+        let Some(policy) = &self.policy else {
+            return Ok(None);
+        };
+        let counted: BTreeSet<String> = cosigners
+            .iter()
+            .filter_map(|c| c.policy_name.clone())
+            .collect();
+        if !policy.is_satisfied(&counted) {
+            // Named in the policy's order, so the message reads like the policy file.
+            return Err(BundleError::QuorumNotSatisfied {
+                counted: policy
+                    .witnesses
+                    .iter()
+                    .filter(|w| counted.contains(&w.name))
+                    .map(|w| w.name.clone())
+                    .collect(),
+            });
+        }
+        Ok(Some(true))
     }
 }

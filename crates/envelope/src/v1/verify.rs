@@ -191,27 +191,7 @@ pub(crate) fn verify(
         }
         None => (None, Vec::new(), None),
     };
-    if cosigners.len() < anchor.threshold {
-        return Err(BundleError::InsufficientCosignatures {
-            verified: cosigners.len(),
-            required: anchor.threshold,
-        });
-    }
-    let quorum_satisfied = match &anchor.policy {
-        Some(policy) => {
-            let counted: BTreeSet<String> = cosigners
-                .iter()
-                .filter_map(|c| c.policy_name.clone())
-                .collect();
-            if !policy.is_satisfied(&counted) {
-                return Err(BundleError::QuorumNotSatisfied {
-                    counted: counted.into_iter().collect(),
-                });
-            }
-            Some(true)
-        }
-        None => None,
-    };
+    let quorum_satisfied = anchor.enforce_cosigners(&cosigners)?;
 
     // 10. Payload binding.
     let mut payload_sha256_hex = None;

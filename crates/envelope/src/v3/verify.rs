@@ -214,32 +214,7 @@ pub(crate) fn verify(
     }
 
     let cosigners = verify_cosignatures(&note, anchor);
-    if cosigners.len() < anchor.threshold {
-        return Err(BundleError::InsufficientCosignatures {
-            verified: cosigners.len(),
-            required: anchor.threshold,
-        });
-    }
-    let quorum_satisfied = match &anchor.policy {
-        Some(policy) => {
-            let counted: BTreeSet<String> = cosigners
-                .iter()
-                .filter_map(|c| c.policy_name.clone())
-                .collect();
-            if !policy.is_satisfied(&counted) {
-                return Err(BundleError::QuorumNotSatisfied {
-                    counted: policy
-                        .witnesses
-                        .iter()
-                        .filter(|w| counted.contains(&w.name))
-                        .map(|w| w.name.clone())
-                        .collect(),
-                });
-            }
-            Some(true)
-        }
-        None => None,
-    };
+    let quorum_satisfied = anchor.enforce_cosigners(&cosigners)?;
 
     let mut kids: BTreeSet<String> = edges.iter().map(|e| e.kid.clone()).collect();
     kids.insert(bundle.seal.kid.clone());
