@@ -1,13 +1,11 @@
 //! The producer against three real `nucleus-witness` processes: a 2-of-3 policy, a 409
 //! recovery with a consistency proof, and a refused fork; then export and verify.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::{Command, Output};
 
 use ed25519_dalek::SigningKey;
+use nucleus_testkit::witness::{WitnessProcess, witness_binary};
 
 const ORIGIN: &str = "example.com/nucleus/cli-test";
 
@@ -15,95 +13,15 @@ fn nucleus() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nucleus"))
 }
 
-/// The witness binary: `$NUCLEUS_WITNESS_BIN`, else the one next to ours, built with
-/// `cargo build -p nucleus-witness` when it is missing.
-fn witness_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("NUCLEUS_WITNESS_BIN") {
-        return PathBuf::from(path);
-    }
-    let ours = PathBuf::from(env!("CARGO_BIN_EXE_nucleus"));
-    let path = ours.with_file_name("nucleus-witness");
-    if !path.exists() {
-        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["build", "-p", "nucleus-witness", "--bin", "nucleus-witness"])
-            .status()
-            .expect("running cargo build -p nucleus-witness");
-        assert!(status.success(), "building nucleus-witness failed");
-    }
-    assert!(path.exists(), "{} missing", path.display());
-    path
-}
-
-struct Witness {
-    child: Child,
-    url: String,
-    key_hex: String,
-}
-
-impl Drop for Witness {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn healthy(port: u16) -> bool {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if s.write_all(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n")
-        .is_err()
-    {
-        return false;
-    }
-    let mut buf = String::new();
-    let _ = s.read_to_string(&mut buf);
-    buf.starts_with("HTTP/1.0 200") || buf.starts_with("HTTP/1.1 200")
-}
-
-fn start_witness(bin: &Path, dir: &Path, i: u8, log_pub_hex: &str) -> Witness {
-    let seed = [0x40 + i; 32];
-    let key_hex = hex::encode(SigningKey::from_bytes(&seed).verifying_key().as_bytes());
-    let port = free_port();
-    let child = Command::new(bin)
-        .arg("--bind")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--witness-name")
-        .arg(format!("witness.test/w{i}"))
-        .arg("--origin")
-        .arg(format!("{ORIGIN}|{ORIGIN}|{log_pub_hex}"))
-        .arg("--db-url")
-        .arg(format!(
-            "sqlite://{}",
-            dir.join(format!("w{i}.db")).display()
-        ))
-        .env("NUCLEUS_WITNESS_SEED_HEX", hex::encode(seed))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting nucleus-witness");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !healthy(port) {
-        assert!(
-            Instant::now() < deadline,
-            "witness {i} did not become healthy"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Witness {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        key_hex,
-    }
+/// Witness `i` of the test, trusting the test log, its state under `dir`.
+fn start_witness(bin: &Path, dir: &Path, i: u8, log_pub_hex: &str) -> WitnessProcess {
+    WitnessProcess::start(
+        bin,
+        &format!("witness.test/w{i}"),
+        [0x40 + i; 32],
+        &format!("{ORIGIN}|{ORIGIN}|{log_pub_hex}"),
+        &dir.join(format!("w{i}.db")),
+    )
 }
 
 fn run(cmd: &mut Command) -> Output {
@@ -160,7 +78,7 @@ fn cosign(dir: &Path, policy: &Path) -> Output {
 
 #[test]
 fn two_of_three_quorum_409_recovery_and_a_refused_fork() {
-    let bin = witness_binary();
+    let bin = witness_binary(Path::new(env!("CARGO_BIN_EXE_nucleus")));
     let tmp = tempfile::tempdir().unwrap();
     let main = tmp.path().join("main");
     ok(nucleus()
@@ -170,7 +88,7 @@ fn two_of_three_quorum_409_recovery_and_a_refused_fork() {
     let log_seed = std::fs::read_to_string(main.join("log.key")).unwrap();
     let log_seed: [u8; 32] = hex::decode(log_seed.trim()).unwrap().try_into().unwrap();
     let log_pub = hex::encode(SigningKey::from_bytes(&log_seed).verifying_key().as_bytes());
-    let witnesses: Vec<Witness> = (0..3)
+    let witnesses: Vec<WitnessProcess> = (0..3)
         .map(|i| start_witness(&bin, tmp.path(), i, &log_pub))
         .collect();
     let policy = tmp.path().join("policy.txt");

@@ -60,7 +60,7 @@ struct Setup {
     attestations: PathBuf,
 }
 
-fn setup(witnesses: &[&Witness]) -> Setup {
+fn setup(witnesses: &[&WitnessProcess]) -> Setup {
     let tmp = TempDir::new().unwrap();
     let registry = tmp.path().join("registry");
     copy_dir(&example_registry(), &registry);

@@ -3,14 +3,14 @@
 
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::process::{Command, Output};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use ed25519_dalek::SigningKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+pub use nucleus_testkit::witness::WitnessProcess;
+use nucleus_testkit::witness::witness_binary;
 use serde_json::{Value, json};
 
 pub const ISSUER: &str = "https://token.actions.githubusercontent.com";
@@ -116,101 +116,20 @@ pub fn run(cmd: &mut Command) -> Output {
     out
 }
 
-/// The witness binary: `$NUCLEUS_WITNESS_BIN`, else the one next to ours, built with
-/// `cargo build -p nucleus-witness` when missing.
-fn witness_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("NUCLEUS_WITNESS_BIN") {
-        return PathBuf::from(path);
-    }
-    let ours = PathBuf::from(env!("CARGO_BIN_EXE_nucleus-trust-registry"));
-    let path = ours.with_file_name("nucleus-witness");
-    if !path.exists() {
-        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["build", "-p", "nucleus-witness", "--bin", "nucleus-witness"])
-            .status()
-            .expect("running cargo build -p nucleus-witness");
-        assert!(status.success(), "building nucleus-witness failed");
-    }
-    assert!(path.exists(), "{} missing", path.display());
-    path
-}
-
-pub struct Witness {
-    child: Child,
-    pub url: String,
-    pub key_hex: String,
-}
-
-impl Drop for Witness {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn healthy(port: u16) -> bool {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if s.write_all(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n")
-        .is_err()
-    {
-        return false;
-    }
-    let mut buf = String::new();
-    let _ = s.read_to_string(&mut buf);
-    buf.starts_with("HTTP/1.0 200") || buf.starts_with("HTTP/1.1 200")
-}
-
-/// Starts witness `i` (SQLite state under `dir`) for the test log.
-pub fn start_witness(dir: &Path, i: u8) -> Witness {
-    let bin = witness_binary();
-    let seed = [0x50 + i; 32];
-    let key_hex = hex::encode(SigningKey::from_bytes(&seed).verifying_key().as_bytes());
-    let port = free_port();
-    let child = Command::new(bin)
-        .arg("--bind")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--witness-name")
-        .arg(format!("witness.test/registry-w{i}"))
-        .arg("--origin")
-        .arg(format!("{ORIGIN}|{ORIGIN}|{}", log_key_hex()))
-        .arg("--db-url")
-        .arg(format!(
-            "sqlite://{}",
-            dir.join(format!("w{i}.db")).display()
-        ))
-        .env("NUCLEUS_WITNESS_SEED_HEX", hex::encode(seed))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting nucleus-witness");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !healthy(port) {
-        assert!(
-            Instant::now() < deadline,
-            "witness {i} did not become healthy"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Witness {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        key_hex,
-    }
+/// Witness `i` of the test (SQLite state under `dir`), trusting the test log.
+pub fn start_witness(dir: &Path, i: u8) -> WitnessProcess {
+    let bin = witness_binary(Path::new(env!("CARGO_BIN_EXE_nucleus-trust-registry")));
+    WitnessProcess::start(
+        &bin,
+        &format!("witness.test/registry-w{i}"),
+        [0x50 + i; 32],
+        &format!("{ORIGIN}|{ORIGIN}|{}", log_key_hex()),
+        &dir.join(format!("w{i}.db")),
+    )
 }
 
 /// A 2-of-n policy over `witnesses`, pinning the test log key.
-pub fn policy_text(witnesses: &[&Witness]) -> String {
+pub fn policy_text(witnesses: &[&WitnessProcess]) -> String {
     let mut text = format!("log {}\n", log_key_hex());
     let mut names = Vec::new();
     for (i, w) in witnesses.iter().enumerate() {

@@ -1,0 +1,6 @@
+//! Test support shared by the integration tests of several crates (a dev-dependency only).
+//!
+//! Tests that exercise the witness protocol end to end start real `nucleus-witness`
+//! processes; [`witness`] is the one place that knows how.
+
+pub mod witness;
