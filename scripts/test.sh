@@ -188,7 +188,11 @@ do_cargo_test() {
   echo "NUCLEUS_TEST_POSTGRES_URL=${NUCLEUS_TEST_POSTGRES_URL:-<unset>}"
   echo "NUCLEUS_E2E_KUBECONFIG=${NUCLEUS_E2E_KUBECONFIG:-<unset>}"
   local rc=0
-  timeout --signal=TERM --kill-after=60 "${NUCLEUS_TEST_TIMEOUT:-45m}" \
+  # The workspace test build already made every binary the e2e suites start (each package
+  # with integration tests gets its bins built); without this, the harness would run
+  # `cargo build -p <package>` per binary, each resolving features on its own and so
+  # recompiling much of the dependency tree once per package on a cold cache.
+  NUCLEUS_E2E_PREBUILT=1 timeout --signal=TERM --kill-after=60 "${NUCLEUS_TEST_TIMEOUT:-45m}" \
     cargo test --workspace --no-fail-fast 2>&1 | tee "$LOG_DIR/cargo-test.log"
   rc=${PIPESTATUS[0]}
   [ $rc -eq 124 ] && echo "cargo test timed out after ${NUCLEUS_TEST_TIMEOUT:-45m}"

@@ -1,10 +1,15 @@
 //! Support for the end-to-end suites: the control plane started by
 //! `e2e/scripts/cluster.sh up` (found through `NUCLEUS_E2E_*` variables), kubectl/helm,
 //! the chart install, ServiceAccount kubeconfigs, local operator and witness processes,
-//! Postgres, a minimal HTTP client, and a tiny transparency-log producer.
+//! Postgres, a minimal HTTP client, a tiny transparency-log producer, and an HTTPS SPIFFE
+//! bundle endpoint.
 //!
 //! Suites skip with a printed reason when the cluster (or Postgres) is not configured, and
 //! fail instead when `CI=true`, so CI never skips silently.
+
+mod bundle_endpoint;
+
+pub use bundle_endpoint::BundleEndpoint;
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};

@@ -10,22 +10,17 @@
 //! unless CI=true.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context as _, ensure};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{DeleteParams, Patch, PatchParams};
 use kube::{Api, Client};
-use nucleus_e2e::{Cluster, Operator, SYSTEM_NS, wait_for};
+use nucleus_e2e::{BundleEndpoint, Cluster, Operator, SYSTEM_NS, wait_for};
 use nucleus_federation::SpiffeBundle;
 use nucleus_operator::api::v1alpha1::FederatesWith;
 use nucleus_operator::reconcile::federates_with::{BUNDLE_KEY, SEQUENCE_ANNOTATION};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const WAIT: Duration = Duration::from_secs(90);
 const POLL: Duration = Duration::from_millis(500);
@@ -37,91 +32,8 @@ fn vector(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// A loopback HTTPS bundle endpoint; `None` as the body means "down" (connections are
-/// closed before TLS).
-struct Endpoint {
-    url: String,
-    ca_pem: String,
-    body: Arc<Mutex<Option<Vec<u8>>>>,
-    served: Arc<AtomicUsize>,
-}
-
-impl Endpoint {
-    async fn start() -> anyhow::Result<Endpoint> {
-        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, "nucleus e2e bundle-endpoint CA");
-        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
-        let leaf_key = KeyPair::generate()?;
-        let leaf =
-            CertificateParams::new(vec!["127.0.0.1".to_owned()])?.signed_by(&leaf_key, &ca)?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()?
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![leaf.der().clone()],
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
-            )?;
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let port = listener.local_addr()?.port();
-        let body: Arc<Mutex<Option<Vec<u8>>>> = Arc::new(Mutex::new(None));
-        let served = Arc::new(AtomicUsize::new(0));
-        let (b, s) = (body.clone(), served.clone());
-        tokio::spawn(async move {
-            while let Ok((tcp, _)) = listener.accept().await {
-                let current = b.lock().unwrap().clone();
-                let Some(current) = current else {
-                    drop(tcp);
-                    continue;
-                };
-                let acceptor = acceptor.clone();
-                let s = s.clone();
-                tokio::spawn(async move {
-                    let Ok(mut tls) = acceptor.accept(tcp).await else {
-                        return;
-                    };
-                    let mut req = Vec::new();
-                    let mut chunk = [0u8; 1024];
-                    while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match tls.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => req.extend_from_slice(&chunk[..n]),
-                        }
-                    }
-                    let head = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        current.len()
-                    );
-                    if tls.write_all(head.as_bytes()).await.is_ok()
-                        && tls.write_all(&current).await.is_ok()
-                    {
-                        s.fetch_add(1, Ordering::SeqCst);
-                    }
-                    let _ = tls.shutdown().await;
-                });
-            }
-        });
-        Ok(Endpoint {
-            url: format!("https://127.0.0.1:{port}/spiffe-bundle"),
-            ca_pem: ca.pem(),
-            body,
-            served,
-        })
-    }
-
-    fn serve(&self, body: Option<Vec<u8>>) {
-        *self.body.lock().unwrap() = body;
-    }
-
-    fn served(&self) -> usize {
-        self.served.load(Ordering::SeqCst)
-    }
-}
+/// Where the test endpoint serves the federated trust domain's bundle.
+const BUNDLE_PATH: &str = "spiffe-bundle";
 
 async fn start_operator(kubeconfig: &Path, log: &Path, lease: &str) -> anyhow::Result<Operator> {
     Ok(Operator::start(kubeconfig, log.to_path_buf(), lease, &["--lease-seconds=5"]).await?)
@@ -215,8 +127,8 @@ async fn federation_end_to_end() -> anyhow::Result<()> {
     let sa = cluster.install_chart()?;
     let sa_kubeconfig = work.path().join("operator.kubeconfig");
     cluster.service_account_kubeconfig(SYSTEM_NS, &sa, &sa_kubeconfig)?;
-    let endpoint = Endpoint::start().await?;
-    endpoint.serve(Some(vector("bundle_seq1.json")));
+    let endpoint = BundleEndpoint::start("nucleus e2e bundle-endpoint CA").await?;
+    endpoint.put(BUNDLE_PATH, vector("bundle_seq1.json"));
     let mut operator =
         start_operator(&sa_kubeconfig, &work.path().join("operator-1.log"), &lease).await?;
 
@@ -232,7 +144,7 @@ async fn federation_end_to_end() -> anyhow::Result<()> {
         "metadata": {"name": name},
         "spec": {
             "trustDomain": "ci.example.org",
-            "bundleEndpointURL": endpoint.url,
+            "bundleEndpointURL": endpoint.url(BUNDLE_PATH),
             "profile": "https_web",
             "caBundleRef": {"namespace": ns, "name": "bundle-endpoint-ca", "key": "ca.crt"},
             "refreshInterval": "10s",
@@ -266,7 +178,7 @@ async fn federation_end_to_end() -> anyhow::Result<()> {
     );
 
     // 2. Rotation picked up.
-    endpoint.serve(Some(vector("bundle_seq2_rotated.json")));
+    endpoint.put(BUNDLE_PATH, vector("bundle_seq2_rotated.json"));
     let seen = wait_seen(
         "rotation to seq 2",
         &admin,
@@ -285,7 +197,7 @@ async fn federation_end_to_end() -> anyhow::Result<()> {
     );
 
     // 3. A rollback served and refused; last good keys kept.
-    endpoint.serve(Some(vector("bundle_seq1_replay_of_seq1.json")));
+    endpoint.put(BUNDLE_PATH, vector("bundle_seq1_replay_of_seq1.json"));
     let seen = wait_seen(
         "rollback refused",
         &admin,
@@ -314,7 +226,7 @@ async fn federation_end_to_end() -> anyhow::Result<()> {
     );
 
     // 4. Endpoint down: keys kept.
-    endpoint.serve(None);
+    endpoint.take_down();
     let seen = wait_seen(
         "endpoint down reported",
         &admin,
@@ -334,7 +246,7 @@ async fn federation_end_to_end() -> anyhow::Result<()> {
 
     // 5. Operator restarted; the rollback is served again and still refused.
     operator.process.terminate(Duration::from_secs(10))?;
-    endpoint.serve(Some(vector("bundle_seq1_replay_of_seq1.json")));
+    endpoint.put(BUNDLE_PATH, vector("bundle_seq1_replay_of_seq1.json"));
     let before = endpoint.served();
     let operator =
         start_operator(&sa_kubeconfig, &work.path().join("operator-2.log"), &lease).await?;
@@ -357,7 +269,10 @@ async fn federation_end_to_end() -> anyhow::Result<()> {
     );
 
     // 6. The good endpoint again: the refusal clears, a revocation at seq 3 is applied.
-    endpoint.serve(Some(vector("bundle_seq3_empty_keys_revocation.json")));
+    endpoint.put(
+        BUNDLE_PATH,
+        vector("bundle_seq3_empty_keys_revocation.json"),
+    );
     let seen = wait_seen(
         "revocation applied",
         &admin,

@@ -17,7 +17,6 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, ensure};
@@ -25,14 +24,11 @@ use ed25519_dalek::SigningKey;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{DeleteParams, Patch, PatchParams};
 use kube::{Api, Client};
-use nucleus_e2e::{Cluster, Operator, Process, SYSTEM_NS, wait_for};
+use nucleus_e2e::{BundleEndpoint, Cluster, Operator, Process, SYSTEM_NS, wait_for};
 use nucleus_federation::SpiffeBundle;
 use nucleus_operator::api::v1alpha1::FederatesWith;
 use nucleus_operator::reconcile::federates_with::{BUNDLE_KEY, SEQUENCE_ANNOTATION};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const WAIT: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_millis(250);
@@ -202,77 +198,6 @@ async fn start_witness(
     })
 }
 
-/// A loopback HTTPS server with a test CA answering `GET /<name>` from a fixed map.
-struct Endpoint {
-    base: String,
-    ca_pem: String,
-}
-
-impl Endpoint {
-    async fn start(bodies: BTreeMap<String, Vec<u8>>) -> anyhow::Result<Endpoint> {
-        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.distinguished_name.push(
-            DnType::CommonName,
-            "nucleus e2e registry bundle-endpoint CA",
-        );
-        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
-        let leaf_key = KeyPair::generate()?;
-        let leaf =
-            CertificateParams::new(vec!["127.0.0.1".to_owned()])?.signed_by(&leaf_key, &ca)?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()?
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![leaf.der().clone()],
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
-            )?;
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let port = listener.local_addr()?.port();
-        let bodies = Arc::new(bodies);
-        tokio::spawn(async move {
-            while let Ok((tcp, _)) = listener.accept().await {
-                let (acceptor, bodies) = (acceptor.clone(), bodies.clone());
-                tokio::spawn(async move {
-                    let Ok(mut tls) = acceptor.accept(tcp).await else {
-                        return;
-                    };
-                    let mut req = Vec::new();
-                    let mut chunk = [0u8; 1024];
-                    while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match tls.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => req.extend_from_slice(&chunk[..n]),
-                        }
-                    }
-                    let line = String::from_utf8_lossy(&req);
-                    let path = line.split_whitespace().nth(1).unwrap_or_default();
-                    let body = bodies.get(path.trim_start_matches('/'));
-                    let (status, body) = match body {
-                        Some(b) => ("200 OK", b.as_slice()),
-                        None => ("404 Not Found", &b""[..]),
-                    };
-                    let head = format!(
-                        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        body.len()
-                    );
-                    if tls.write_all(head.as_bytes()).await.is_ok() {
-                        let _ = tls.write_all(body).await;
-                    }
-                    let _ = tls.shutdown().await;
-                });
-            }
-        });
-        Ok(Endpoint {
-            base: format!("https://127.0.0.1:{port}"),
-            ca_pem: ca.pem(),
-        })
-    }
-}
-
 /// What the operator made of one compiled object.
 #[derive(Debug)]
 struct Seen {
@@ -365,7 +290,10 @@ async fn compiled_registry_feeds_federates_with() -> anyhow::Result<()> {
         let bundle = std::fs::read(examples.join("domains").join(example).join("bundle.json"))?;
         bodies.insert(name.clone(), bundle);
     }
-    let endpoint = Endpoint::start(bodies.clone()).await?;
+    let endpoint = BundleEndpoint::start("nucleus e2e registry bundle-endpoint CA").await?;
+    for (path, body) in &bodies {
+        endpoint.put(path, body.clone());
+    }
 
     // The registry: the example's layout, its two domains enrolled under per-run names.
     let registry = work.path().join("registry");
