@@ -13,6 +13,12 @@ fn value(spec: &Spec) -> Value {
     serde_json::to_value(build(spec)).unwrap()
 }
 
+/// Replaces the bundle's checkpoint text with `edit` of it.
+fn edit_checkpoint(b: &mut Value, edit: impl FnOnce(&str) -> String) {
+    let edited = edit(b["log"]["checkpoint"].as_str().unwrap());
+    b["log"]["checkpoint"] = json!(edited);
+}
+
 fn verify_value(
     b: &Value,
     anchor: &TrustAnchor,
@@ -194,23 +200,11 @@ fn every_signed_field_flipped_in_turn_fails() {
     ));
     cases.push((
         "checkpoint size".into(),
-        Box::new(|b| {
-            let c = b["log"]["checkpoint"]
-                .as_str()
-                .unwrap()
-                .replacen("\n8\n", "\n9\n", 1);
-            b["log"]["checkpoint"] = json!(c);
-        }),
+        Box::new(|b| edit_checkpoint(b, |c| c.replacen("\n8\n", "\n9\n", 1))),
     ));
     cases.push((
         "checkpoint origin".into(),
-        Box::new(|b| {
-            let c = b["log"]["checkpoint"]
-                .as_str()
-                .unwrap()
-                .replacen("test-log", "test-lag", 1);
-            b["log"]["checkpoint"] = json!(c);
-        }),
+        Box::new(|b| edit_checkpoint(b, |c| c.replacen("test-log", "test-lag", 1))),
     ));
     cases.push((
         "checkpoint root".into(),
