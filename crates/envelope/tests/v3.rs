@@ -431,40 +431,48 @@ fn forged_issuer_is_refused() {
 #[test]
 fn wrong_log_key_or_origin_is_refused() {
     let b = value(&Spec::default());
-    let wrong_log = TrustAnchor {
-        trust_witness_pubkey_hex: Some(hex::encode(
-            SigningKey::from_bytes(&[5; 32]).verifying_key().as_bytes(),
-        )),
-        ..anchor()
-    };
-    assert_eq!(
-        verify_value(&b, &wrong_log).unwrap_err().kind(),
-        "bad_checkpoint"
-    );
-    let no_log = TrustAnchor {
-        trust_witness_pubkey_hex: None,
-        ..anchor()
-    };
-    assert_eq!(
-        verify_value(&b, &no_log).unwrap_err().kind(),
-        "missing_log_key"
-    );
-    let other_origin = TrustAnchor {
-        origin: Some("example.com/other".into()),
-        ..anchor()
-    };
-    assert_eq!(
-        verify_value(&b, &other_origin).unwrap_err().kind(),
-        "origin_mismatch"
-    );
-    let no_origin = TrustAnchor {
-        origin: None,
-        ..anchor()
-    };
-    assert_eq!(
-        verify_value(&b, &no_origin).unwrap_err().kind(),
-        "invalid_trust_anchor"
-    );
+    let other_log_key = hex::encode(SigningKey::from_bytes(&[5; 32]).verifying_key().as_bytes());
+    let cases = [
+        (
+            "another log key pinned",
+            TrustAnchor {
+                trust_witness_pubkey_hex: Some(other_log_key),
+                ..anchor()
+            },
+            "bad_checkpoint",
+        ),
+        (
+            "no log key pinned",
+            TrustAnchor {
+                trust_witness_pubkey_hex: None,
+                ..anchor()
+            },
+            "missing_log_key",
+        ),
+        (
+            "another origin",
+            TrustAnchor {
+                origin: Some("example.com/other".into()),
+                ..anchor()
+            },
+            "origin_mismatch",
+        ),
+        (
+            "no origin",
+            TrustAnchor {
+                origin: None,
+                ..anchor()
+            },
+            "invalid_trust_anchor",
+        ),
+    ];
+    for (case, anchor, kind) in cases {
+        assert_eq!(
+            verify_value(&b, &anchor).unwrap_err().kind(),
+            kind,
+            "{case}"
+        );
+    }
 }
 
 #[test]
