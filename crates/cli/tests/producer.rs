@@ -1,34 +1,22 @@
 //! The producer without witnesses: init, append, checkpoint, export, verify, policy tools.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
+
+use nucleus_testkit::command::{run, run_ok};
 
 fn nucleus() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nucleus"))
 }
 
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("running nucleus");
-    eprintln!(
-        "$ {cmd:?}\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn ok(cmd: &mut Command) -> String {
-    let out = run(cmd);
-    assert!(out.status.success(), "command failed: {cmd:?}");
-    String::from_utf8(out.stdout).unwrap()
-}
-
 fn append(dir: &Path, session: &str, kind: &str, extra: &[&str]) -> serde_json::Value {
-    let out = ok(nucleus()
-        .args(["log", "append", "--session", session, "--kind", kind])
-        .args(extra)
-        .arg("--dir")
-        .arg(dir));
+    let out = run_ok(
+        nucleus()
+            .args(["log", "append", "--session", session, "--kind", kind])
+            .args(extra)
+            .arg("--dir")
+            .arg(dir),
+    );
     serde_json::from_str(out.trim()).unwrap()
 }
 
@@ -36,10 +24,12 @@ fn append(dir: &Path, session: &str, kind: &str, extra: &[&str]) -> serde_json::
 fn local_session_exports_and_verifies() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("log");
-    let init = ok(nucleus()
-        .args(["log", "init", "--origin", "example.com/local"])
-        .arg("--dir")
-        .arg(&dir));
+    let init = run_ok(
+        nucleus()
+            .args(["log", "init", "--origin", "example.com/local"])
+            .arg("--dir")
+            .arg(&dir),
+    );
     assert!(init.contains("witness --origin: example.com/local|example.com/local|"));
     // Keys are files with mode 0600, never argv.
     #[cfg(unix)]
@@ -88,31 +78,37 @@ fn local_session_exports_and_verifies() {
         .arg("--out")
         .arg(&bundle));
     assert!(!out.status.success());
-    let note = ok(nucleus().args(["log", "checkpoint"]).arg("--dir").arg(&dir));
+    let note = run_ok(nucleus().args(["log", "checkpoint"]).arg("--dir").arg(&dir));
     assert!(note.starts_with("example.com/local\n3\n"), "{note}");
 
-    ok(nucleus()
-        .args(["bundle", "export", "--session", "s"])
-        .arg("--dir")
-        .arg(&dir)
-        .arg("--out")
-        .arg(&bundle));
+    run_ok(
+        nucleus()
+            .args(["bundle", "export", "--session", "s"])
+            .arg("--dir")
+            .arg(&dir)
+            .arg("--out")
+            .arg(&bundle),
+    );
     let policy = tmp.path().join("policy.txt");
     std::fs::write(&policy, "quorum none\n").unwrap();
     let anchor = tmp.path().join("anchor.json");
-    ok(nucleus()
-        .args(["policy", "anchor"])
-        .arg("--policy")
-        .arg(&policy)
-        .arg("--dir")
-        .arg(&dir)
-        .arg("--out")
-        .arg(&anchor));
-    let report = ok(nucleus()
-        .args(["bundle", "verify", "--json"])
-        .arg(&bundle)
-        .arg("--trust-anchor")
-        .arg(&anchor));
+    run_ok(
+        nucleus()
+            .args(["policy", "anchor"])
+            .arg("--policy")
+            .arg(&policy)
+            .arg("--dir")
+            .arg(&dir)
+            .arg("--out")
+            .arg(&anchor),
+    );
+    let report = run_ok(
+        nucleus()
+            .args(["bundle", "verify", "--json"])
+            .arg(&bundle)
+            .arg("--trust-anchor")
+            .arg(&anchor),
+    );
     let report: serde_json::Value = serde_json::from_str(&report).unwrap();
     let edges = report["report"]["edges"].as_array().unwrap();
     assert_eq!(edges.len(), 2);
@@ -123,19 +119,23 @@ fn local_session_exports_and_verifies() {
 
     // An anchor for another log's keys refuses the bundle.
     let other = tmp.path().join("other");
-    ok(nucleus()
-        .args(["log", "init", "--origin", "example.com/local"])
-        .arg("--dir")
-        .arg(&other));
+    run_ok(
+        nucleus()
+            .args(["log", "init", "--origin", "example.com/local"])
+            .arg("--dir")
+            .arg(&other),
+    );
     let other_anchor = tmp.path().join("other-anchor.json");
-    ok(nucleus()
-        .args(["policy", "anchor"])
-        .arg("--policy")
-        .arg(&policy)
-        .arg("--dir")
-        .arg(&other)
-        .arg("--out")
-        .arg(&other_anchor));
+    run_ok(
+        nucleus()
+            .args(["policy", "anchor"])
+            .arg("--policy")
+            .arg(&policy)
+            .arg("--dir")
+            .arg(&other)
+            .arg("--out")
+            .arg(&other_anchor),
+    );
     let out = run(nucleus()
         .args(["bundle", "verify"])
         .arg(&bundle)
@@ -162,10 +162,12 @@ fn policy_check_reports_the_bad_line() {
 #[test]
 fn verifies_the_upstream_v1_fixture() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../envelope/testdata/upstream");
-    let out = ok(nucleus()
-        .args(["bundle", "verify"])
-        .arg(root.join("bundle.json"))
-        .arg("--trust-anchor")
-        .arg(root.join("trust-anchor.json")));
+    let out = run_ok(
+        nucleus()
+            .args(["bundle", "verify"])
+            .arg(root.join("bundle.json"))
+            .arg("--trust-anchor")
+            .arg(root.join("trust-anchor.json")),
+    );
     assert!(out.contains("OK: V1 bundle"), "{out}");
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use ed25519_dalek::SigningKey;
+use nucleus_testkit::command::{run, run_ok};
 use nucleus_testkit::witness::{WitnessProcess, witness_binary};
 
 const ORIGIN: &str = "example.com/nucleus/cli-test";
@@ -24,39 +25,24 @@ fn start_witness(bin: &Path, dir: &Path, i: u8, log_pub_hex: &str) -> WitnessPro
     )
 }
 
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("running nucleus");
-    eprintln!(
-        "$ {:?}\n{}{}",
-        cmd,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn ok(cmd: &mut Command) -> String {
-    let out = run(cmd);
-    assert!(out.status.success(), "command failed: {cmd:?}");
-    String::from_utf8(out.stdout).unwrap()
-}
-
 fn append(dir: &Path, kind: &str, content: &str, ts: &str) {
-    ok(nucleus()
-        .args([
-            "log",
-            "append",
-            "--session",
-            "s1",
-            "--kind",
-            kind,
-            "--content",
-            content,
-            "--ts",
-            ts,
-        ])
-        .arg("--dir")
-        .arg(dir));
+    run_ok(
+        nucleus()
+            .args([
+                "log",
+                "append",
+                "--session",
+                "s1",
+                "--kind",
+                kind,
+                "--content",
+                content,
+                "--ts",
+                ts,
+            ])
+            .arg("--dir")
+            .arg(dir),
+    );
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -81,10 +67,12 @@ fn two_of_three_quorum_409_recovery_and_a_refused_fork() {
     let bin = witness_binary(Path::new(env!("CARGO_BIN_EXE_nucleus")));
     let tmp = tempfile::tempdir().unwrap();
     let main = tmp.path().join("main");
-    ok(nucleus()
-        .args(["log", "init", "--origin", ORIGIN])
-        .arg("--dir")
-        .arg(&main));
+    run_ok(
+        nucleus()
+            .args(["log", "init", "--origin", ORIGIN])
+            .arg("--dir")
+            .arg(&main),
+    );
     let log_seed = std::fs::read_to_string(main.join("log.key")).unwrap();
     let log_seed: [u8; 32] = hex::decode(log_seed.trim()).unwrap().try_into().unwrap();
     let log_pub = hex::encode(SigningKey::from_bytes(&log_seed).verifying_key().as_bytes());
@@ -98,7 +86,7 @@ fn two_of_three_quorum_409_recovery_and_a_refused_fork() {
     }
     text.push_str("group two-of-three 2 w0 w1 w2\nquorum two-of-three\n");
     std::fs::write(&policy, text).unwrap();
-    ok(nucleus().args(["policy", "check"]).arg(&policy));
+    run_ok(nucleus().args(["policy", "check"]).arg(&policy));
 
     append(&main, "pod_admit", "admit", "2026-11-29T01:00:00Z");
     append(&main, "tool_call", "read file", "2026-11-29T01:00:01Z");
@@ -132,28 +120,34 @@ fn two_of_three_quorum_409_recovery_and_a_refused_fork() {
     let bundle = tmp.path().join("bundle.json");
     let payload = tmp.path().join("payload.json");
     std::fs::write(&payload, br#"{"answer":42}"#).unwrap();
-    ok(nucleus()
-        .args(["bundle", "export", "--session", "s1"])
-        .arg("--dir")
-        .arg(&main)
-        .arg("--out")
-        .arg(&bundle)
-        .arg("--payload")
-        .arg(&payload));
+    run_ok(
+        nucleus()
+            .args(["bundle", "export", "--session", "s1"])
+            .arg("--dir")
+            .arg(&main)
+            .arg("--out")
+            .arg(&bundle)
+            .arg("--payload")
+            .arg(&payload),
+    );
     let anchor = tmp.path().join("anchor.json");
-    ok(nucleus()
-        .args(["policy", "anchor"])
-        .arg("--policy")
-        .arg(&policy)
-        .arg("--dir")
-        .arg(&main)
-        .arg("--out")
-        .arg(&anchor));
-    let report = ok(nucleus()
-        .args(["bundle", "verify", "--json"])
-        .arg(&bundle)
-        .arg("--trust-anchor")
-        .arg(&anchor));
+    run_ok(
+        nucleus()
+            .args(["policy", "anchor"])
+            .arg("--policy")
+            .arg(&policy)
+            .arg("--dir")
+            .arg(&main)
+            .arg("--out")
+            .arg(&anchor),
+    );
+    let report = run_ok(
+        nucleus()
+            .args(["bundle", "verify", "--json"])
+            .arg(&bundle)
+            .arg("--trust-anchor")
+            .arg(&anchor),
+    );
     let report: serde_json::Value = serde_json::from_str(&report).unwrap();
     assert_eq!(report["ok"], true);
     assert_eq!(report["report"]["edge_count"], 3);

@@ -4,11 +4,12 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ed25519_dalek::SigningKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+pub use nucleus_testkit::command::run;
 pub use nucleus_testkit::witness::WitnessProcess;
 use nucleus_testkit::witness::witness_binary;
 use serde_json::{Value, json};
@@ -103,17 +104,6 @@ pub fn log_key_hex() -> String {
 
 pub fn registry_bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nucleus-trust-registry"))
-}
-
-pub fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("running nucleus-trust-registry");
-    eprintln!(
-        "$ {:?}\n{}{}",
-        cmd,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 /// Witness `i` of the test (SQLite state under `dir`), trusting the test log.
