@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up the wasm32 toolchain, idempotently, outside the repo:
 #   /var/cache/nucleus/wasm/trixie                 Debian trixie chroot with rustc/cargo 1.85,
-#                                                  libstd-rust-dev-wasm32, lld (wasm-ld), binaryen
+#                                                  libstd-rust-dev-wasm32, rust-src (for
+#                                                  -Zbuild-std), lld (wasm-ld), binaryen
 #   /var/cache/nucleus/wasm/wasm-bindgen-<ver>/    wasm-bindgen-cli built with the host cargo
 #
 # The rustup toolchain on the host has no wasm32 std, and the host's 1.95 cannot use trixie's
@@ -57,9 +58,33 @@ chroot_has_mounts() {
   awk -v p="$CH" '$2 == p || index($2, p "/") == 1 {found=1} END {exit !found}' /proc/mounts
 }
 
+# Packages the chroot needs beyond rustc and cargo. A chroot cached before one was added here
+# gets it on its next use.
+CHROOT_PACKAGES="ca-certificates rustc cargo libstd-rust-dev-wasm32 rust-src lld binaryen"
+
+# chroot_apt NAME PACKAGES...: installs PACKAGES in the chroot (timed as NAME).
+chroot_apt() {
+  local name=$1; shift
+  timed "$name" chroot "$CH" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+    DEBIAN_FRONTEND=noninteractive bash -c "apt-get update -qq \
+      && apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends $* >/dev/null \
+      && update-ca-certificates >/dev/null && apt-get clean"
+}
+
+ensure_chroot_packages() {
+  local missing=() p
+  for p in $CHROOT_PACKAGES; do
+    chroot "$CH" dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  log "installing in the cached chroot: ${missing[*]}"
+  chroot_apt chroot-apt-add "${missing[@]}"
+}
+
 setup_chroot() {
   if [ -f "$CH/.nucleus-ready" ]; then
     log "chroot: cached at $CH"
+    ensure_chroot_packages
     return
   fi
   apt_install_host debootstrap time
@@ -79,12 +104,9 @@ setup_chroot() {
   if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
     cp /usr/local/share/ca-certificates/*.crt "$CH/usr/local/share/ca-certificates/"
   fi
-  log "installing rustc, cargo, libstd-rust-dev-wasm32, lld, binaryen in the chroot"
-  timed chroot-apt chroot "$CH" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-    DEBIAN_FRONTEND=noninteractive bash -c \
-    'apt-get update -qq && apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends \
-       ca-certificates rustc cargo libstd-rust-dev-wasm32 lld binaryen >/dev/null \
-     && update-ca-certificates >/dev/null && apt-get clean'
+  log "installing $CHROOT_PACKAGES in the chroot"
+  # shellcheck disable=SC2086 # a list of package names
+  chroot_apt chroot-apt $CHROOT_PACKAGES
   local rv
   rv=$(chroot "$CH" rustc --version)
   log "chroot ready: $rv, $(chroot "$CH" wasm-opt --version)"

@@ -84,16 +84,13 @@ pub fn verify_bundle_js(
     #[wasm_bindgen(js_name = bundleText)] bundle_text: &str,
     #[wasm_bindgen(js_name = trustAnchorText)] trust_anchor_text: &str,
 ) -> Result<JsValue, JsValue> {
-    // from_slice, like verify_bundle's own parsing, so serde_json's deserializers are compiled
-    // for one reader type only (a smaller module); verify_bundle validates the anchor first.
-    let anchor: TrustAnchor = serde_json::from_slice(trust_anchor_text.as_bytes())
+    // Parsed only: verify_bundle validates the anchor (decoding its keys once).
+    let anchor: TrustAnchor = nucleus_json::from_slice(trust_anchor_text.as_bytes())
         .map_err(|e| to_js_error(BundleError::InvalidTrustAnchor(e.to_string())))?;
     let report = verify_bundle(bundle_text.as_bytes(), &anchor).map_err(to_js_error)?;
     // The report is plain data (strings, numbers, arrays, maps): JSON is its exact JS shape
-    // and keeps serde-wasm-bindgen out of the module.
-    let json = serde_json::to_string(&report)
-        .map_err(|e| JsValue::from(Error::new(&format!("serializing the report: {e}"))))?;
-    JSON::parse(&json)
+    // and keeps serde out of the module.
+    JSON::parse(&report.to_json().to_compact_string())
 }
 
 fn to_js_error(err: BundleError) -> JsValue {

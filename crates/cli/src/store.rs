@@ -175,7 +175,7 @@ impl Store {
             .map(|r| {
                 Ok(StoredEdge {
                     leaf_index: r.get::<i64, _>(0) as u64,
-                    edge: serde_json::from_str(&r.get::<String, _>(1))?,
+                    edge: EdgeV3::parse(&r.get::<String, _>(1))?,
                     edge_hash: hash_of(r.get(2))?,
                 })
             })

@@ -6,50 +6,67 @@
 use std::collections::BTreeSet;
 
 use ed25519_dalek::VerifyingKey;
+use nucleus_json::{DecodeError, FromJson, Json, Members, Path};
 use nucleus_lineage::policy::{Policy, PolicyKey};
+use nucleus_lineage::quoted::Quoted;
 use nucleus_lineage::vkey::Vkey;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::BundleError;
 use crate::jwk::Jwks;
 use crate::report::ReportedCosigner;
 
 /// The trust anchor, as JSON (`TrustAnchor::from_json`) or built in code.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct TrustAnchor {
     /// Issuer keys obtained out of band; the only keys edge kids, v3 seals and v1 edge
     /// signatures and payload bindings are checked against. Required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trust_jwks: Option<Jwks>,
     /// Raw 32-byte Ed25519 witness keys (64 hex) that count towards `cosignature_threshold`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub trusted_witnesses_hex: Vec<String>,
     /// Minimum number of distinct trusted witnesses (hex keys and policy witnesses) that
     /// must have cosigned the checkpoint.
-    #[serde(default)]
     pub cosignature_threshold: usize,
     /// v3: `true` requires a payload (a v3 payload is always covered by the seal); absent
     /// or `false`: a payload is optional and, when present, sealed. v1: `true` requires a
     /// verified binding; absent keeps upstream's meaning (not required) and the report says
     /// whether a binding was verified.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub require_payload_binding: Option<bool>,
     /// A Sigsum / C2SP tlog-policy text. Its `log` lines pin log keys; its quorum must be
     /// satisfied by verified cosignatures; its witnesses also count towards the threshold.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
     /// The log origin the checkpoint must name (required for v3; the C2SP origin of v1
     /// `c2sp` cosignatures).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
     /// The pinned log key (64 hex): signs v1 tree heads and v3 checkpoints.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trust_witness_pubkey_hex: Option<String>,
     /// Accept bundles without edges (v1 compatibility). Unlike upstream, every other gate
     /// still runs.
-    #[serde(default)]
     pub allow_empty: bool,
+}
+
+impl FromJson for TrustAnchor {
+    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
+        let mut m = Members::new(value, path)?;
+        let anchor = TrustAnchor {
+            trust_jwks: m.optional("trust_jwks")?,
+            trusted_witnesses_hex: m.or_default("trusted_witnesses_hex")?,
+            cosignature_threshold: m.or_default("cosignature_threshold")?,
+            require_payload_binding: m.optional("require_payload_binding")?,
+            policy: m.optional("policy")?,
+            origin: m.optional("origin")?,
+            trust_witness_pubkey_hex: m.optional("trust_witness_pubkey_hex")?,
+            allow_empty: m.or_default("allow_empty")?,
+        };
+        m.deny_unknown()?;
+        Ok(anchor)
+    }
 }
 
 /// A witness key the anchor trusts, with its policy name when the policy declares it.
@@ -84,7 +101,8 @@ fn parse_key_hex(field: &str, s: &str) -> Result<VerifyingKey, BundleError> {
             s.len()
         )));
     }
-    let bytes = hex::decode(s).map_err(|e| invalid(format!("{field}: {e}")))?;
+    // Our own message: hex's error Display would pull `char`'s Debug into the wasm module.
+    let bytes = hex::decode(s).map_err(|_| invalid(format!("{field}: not hex digits")))?;
     let bytes: [u8; 32] = bytes.as_slice().try_into().map_err(|_| invalid(field))?;
     let key = VerifyingKey::from_bytes(&bytes)
         .map_err(|_| invalid(format!("{field}: not an Ed25519 public key")))?;
@@ -120,7 +138,8 @@ impl TrustAnchor {
     /// Parses and validates a trust anchor. Unknown members, a missing `trust_jwks`, bad keys,
     /// a bad policy or an unsatisfiable threshold are errors.
     pub fn from_json(text: &str) -> Result<Self, BundleError> {
-        let anchor: TrustAnchor = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let anchor: TrustAnchor =
+            nucleus_json::from_slice(text.as_bytes()).map_err(|e| invalid(e.to_string()))?;
         anchor.resolve()?;
         Ok(anchor)
     }
@@ -140,7 +159,10 @@ impl TrustAnchor {
         let mut kids = BTreeSet::new();
         for key in &jwks.keys {
             if !kids.insert(key.kid.as_str()) {
-                return Err(invalid(format!("trust_jwks: duplicate kid {:?}", key.kid)));
+                return Err(invalid(format!(
+                    "trust_jwks: duplicate kid {}",
+                    Quoted(&key.kid)
+                )));
             }
         }
         let policy = match &self.policy {
@@ -228,7 +250,10 @@ impl ResolvedAnchor {
         let mut out = Vec::new();
         if let Some(key) = &self.pinned_log_key {
             out.push(Vkey::ed25519(origin, key).map_err(|e| {
-                BundleError::BadCheckpoint(format!("origin {origin:?} is not a key name: {e}"))
+                BundleError::BadCheckpoint(format!(
+                    "origin {} is not a key name: {e}",
+                    Quoted(origin)
+                ))
             })?);
         }
         if let Some(policy) = &self.policy {
@@ -253,10 +278,11 @@ impl ResolvedAnchor {
         let Some(policy) = &self.policy else {
             return Ok(None);
         };
-        let counted: BTreeSet<String> = cosigners
-            .iter()
-            .filter_map(|c| c.policy_name.clone())
-            .collect();
+        // Inserted one by one, not collected (see the v3 verifier's kid set).
+        let mut counted = BTreeSet::new();
+        for name in cosigners.iter().filter_map(|c| c.policy_name.clone()) {
+            counted.insert(name);
+        }
         if !policy.is_satisfied(&counted) {
             // Named in the policy's order, so the message reads like the policy file.
             return Err(BundleError::QuorumNotSatisfied {

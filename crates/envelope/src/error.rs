@@ -1,5 +1,6 @@
 //! The typed verification error and its stable `kind()` strings.
 
+use nucleus_lineage::quoted::{Quoted, QuotedList};
 use serde::ser::SerializeStruct;
 use thiserror::Error;
 
@@ -18,32 +19,32 @@ pub enum EdgeFault {
         found: String,
     },
     /// The proof or key names an algorithm other than EdDSA.
-    #[error("algorithm {0:?} is not supported (expected EdDSA)")]
+    #[error("algorithm {} is not supported (expected EdDSA)", Quoted(.0))]
     UnsupportedAlg(String),
     /// The signature is not 64 bytes of canonical base64.
     #[error("signature is not 64 bytes of canonical base64")]
     BadSignatureEncoding,
     /// The issuer key's validity window starts after the edge timestamp.
-    #[error("key {0:?} is not yet valid at the edge timestamp")]
+    #[error("key {} is not yet valid at the edge timestamp", Quoted(.0))]
     KeyNotYetValid(String),
     /// The issuer key's validity window ended before the edge timestamp.
-    #[error("key {0:?} has expired at the edge timestamp")]
+    #[error("key {} has expired at the edge timestamp", Quoted(.0))]
     KeyExpired(String),
     /// No key with this kid is in the trust anchor's JWKS.
-    #[error("kid {0:?} is not in the trust anchor's trust_jwks")]
+    #[error("kid {} is not in the trust anchor's trust_jwks", Quoted(.0))]
     UnknownKid(String),
     /// The trusted key is not an OKP/Ed25519 key.
-    #[error("key {0:?} is not an OKP Ed25519 key")]
+    #[error("key {} is not an OKP Ed25519 key", Quoted(.0))]
     UnsupportedKey(String),
     /// The trusted key's `x` is not a valid Ed25519 public key.
-    #[error("key {0:?} has a malformed or weak public key")]
+    #[error("key {} has a malformed or weak public key", Quoted(.0))]
     MalformedKey(String),
     /// The strict Ed25519 check over the canonical bytes (v1 edge, v3 seal) failed.
     #[error("signature does not verify over the canonical bytes")]
     BadSignature,
     /// The key has a validity window but nothing signed says when it was used (the seal
     /// of a v3 bundle without edges).
-    #[error("key {0:?} has a validity window and the bundle names no time to check it at")]
+    #[error("key {} has a validity window and the bundle names no time to check it at", Quoted(.0))]
     UntimedKeyWindow(String),
     /// A field of the edge is malformed (v3: non-canonical timestamp, bad hash hex, wrong seq).
     #[error("malformed edge: {0}")]
@@ -77,7 +78,7 @@ pub enum BundleError {
     #[error("malformed bundle: {0}")]
     Malformed(String),
     /// The `format` member names a format this verifier does not know.
-    #[error("unsupported bundle format {0:?} (expected nucleus-bundle/v3 or a v1 envelope)")]
+    #[error("unsupported bundle format {} (expected nucleus-bundle/v3 or a v1 envelope)", Quoted(.0))]
     UnsupportedFormat(String),
     /// A v1 `meta.schema_version` greater than 1.
     #[error("unsupported v1 schema_version {0} (expected 1)")]
@@ -94,7 +95,7 @@ pub enum BundleError {
         limit: usize,
     },
     /// A v1 session root that is a `/call/` id, not a pod.
-    #[error("session_root {0:?} is not a pod id (contains /call/)")]
+    #[error("session_root {} is not a pod id (contains /call/)", Quoted(.0))]
     SessionRootNotPod(String),
     /// The bundle has no edges and the anchor does not allow empty bundles.
     #[error("the bundle has no edges")]
@@ -103,7 +104,7 @@ pub enum BundleError {
     #[error("bad head edge: {0}")]
     BadHead(String),
     /// An edge endpoint lies outside the session root.
-    #[error("edge {index}: {endpoint} {id:?} is outside the session root")]
+    #[error("edge {index}: {endpoint} {} is outside the session root", Quoted(.id))]
     OutsideRoot {
         /// Edge index.
         index: usize,
@@ -131,7 +132,7 @@ pub enum BundleError {
     #[error("bad checkpoint: {0}")]
     BadCheckpoint(String),
     /// The checkpoint's origin is not the one the anchor pins.
-    #[error("checkpoint origin {found:?} is not the trusted origin {expected:?}")]
+    #[error("checkpoint origin {} is not the trusted origin {}", Quoted(.found), Quoted(.expected))]
     OriginMismatch {
         /// The anchor's origin.
         expected: String,
@@ -155,7 +156,7 @@ pub enum BundleError {
         required: usize,
     },
     /// The anchor's quorum policy is not satisfied by the verified cosigners.
-    #[error("quorum policy not satisfied (verified cosigners: {counted:?})")]
+    #[error("quorum policy not satisfied (verified cosigners: {})", QuotedList(.counted))]
     QuorumNotSatisfied {
         /// Witness names whose cosignatures verified.
         counted: Vec<String>,

@@ -3,7 +3,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::VerifyingKey;
-use serde::{Deserialize, Serialize};
+use nucleus_json::{DecodeError, FromJson, Json, Members, Path};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::EdgeFault;
@@ -11,7 +12,7 @@ use crate::rfc3339::Instant;
 
 /// One JSON Web Key. Only OKP/Ed25519 keys can verify; unknown members are ignored, as JWK
 /// sets routinely carry extra members.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Jwk {
     /// Key type; must be `OKP` to be usable.
     pub kty: String,
@@ -38,10 +39,38 @@ pub struct Jwk {
 }
 
 /// A JWK set: `{"keys": [...]}`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Jwks {
     /// The keys.
     pub keys: Vec<Jwk>,
+}
+
+impl FromJson for Jwk {
+    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
+        let mut m = Members::new(value, path)?;
+        let jwk = Jwk {
+            kty: m.required("kty")?,
+            crv: m.optional("crv")?,
+            kid: m.required("kid")?,
+            x: m.optional("x")?,
+            alg: m.optional("alg")?,
+            use_: m.optional("use")?,
+            not_before: m.optional("not_before")?,
+            not_after: m.optional("not_after")?,
+        };
+        m.ignore_rest();
+        Ok(jwk)
+    }
+}
+
+/// Members other than `keys` are ignored, as JWK sets routinely carry extra members.
+impl FromJson for Jwks {
+    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
+        let mut m = Members::new(value, path)?;
+        let keys = m.required("keys")?;
+        m.ignore_rest();
+        Ok(Jwks { keys })
+    }
 }
 
 /// The issuer kid of a public key: base64url(SHA-256(key)[0..12]), 16 characters.
@@ -105,6 +134,11 @@ impl Jwk {
 }
 
 impl Jwks {
+    /// Parses a JWK set (`{"keys": [...]}`) from JSON text.
+    pub fn parse(text: &str) -> Result<Self, DecodeError> {
+        nucleus_json::from_slice(text.as_bytes())
+    }
+
     /// The key named `kid`.
     pub fn find(&self, kid: &str) -> Result<&Jwk, EdgeFault> {
         self.keys

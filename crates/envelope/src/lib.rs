@@ -13,11 +13,11 @@ pub mod rfc3339;
 pub mod v1;
 pub mod v3;
 
-use serde::Deserialize;
-
 pub use anchor::TrustAnchor;
 pub use error::{BundleError, EdgeFault};
 pub use jwk::{Jwk, Jwks, kid_for};
+use nucleus_json::{FromJson, Json, Path};
+
 pub use report::{BundleFormat, ReportedCosigner, ReportedEdge, ReportedLog, VerificationReport};
 
 /// Largest bundle accepted, in bytes: room for a 64 MiB bundle several times over. The
@@ -31,12 +31,6 @@ pub const MAX_EDGES: usize = 10_000;
 pub const MAX_COSIGNATURES: usize = 64;
 /// Most hashes in one v1 audit path.
 pub const MAX_PROOF_HASHES: usize = 1024;
-
-#[derive(Deserialize)]
-struct Probe {
-    #[serde(default)]
-    format: Option<String>,
-}
 
 /// Verifies a bundle (v3, or v1 when it has no `format` member) against a trust anchor.
 ///
@@ -53,22 +47,23 @@ pub fn verify_bundle(
         });
     }
     let resolved = anchor.resolve()?;
-    // Our own format is parsed once. Only what does not parse as v3 is probed for its
-    // `format` member; that decides between v3's parse error, an unknown format and v1,
-    // exactly as probing first would.
-    let v3_error = match serde_json::from_slice::<v3::BundleV3>(bundle_bytes) {
-        Ok(bundle) => return v3::verify::verify(&bundle, &resolved),
-        Err(e) => e,
-    };
-    let probe: Probe =
-        serde_json::from_slice(bundle_bytes).map_err(|e| BundleError::Malformed(e.to_string()))?;
-    match probe.format.as_deref() {
-        Some(v3::FORMAT_V3) => Err(BundleError::Malformed(v3_error.to_string())),
-        Some(other) => Err(BundleError::UnsupportedFormat(other.to_owned())),
-        None => {
-            let bundle: v1::BundleV1 = serde_json::from_slice(bundle_bytes)
-                .map_err(|e| BundleError::Malformed(e.to_string()))?;
+    let malformed = |e: nucleus_json::DecodeError| BundleError::Malformed(e.to_string());
+    let document = nucleus_json::parse(bundle_bytes).map_err(|e| malformed(e.into()))?;
+    // `format` names our formats; v1 envelopes have none (a `null` one reads as none, and
+    // v1's own decoding then refuses the unknown member).
+    match document.get("format") {
+        None | Some(Json::Null) => {
+            let bundle = v1::BundleV1::from_json(document, &Path::Root).map_err(malformed)?;
             v1::verify::verify(&bundle, &resolved)
         }
+        Some(Json::String(format)) if format == v3::FORMAT_V3 => {
+            let bundle = v3::BundleV3::from_json(document, &Path::Root).map_err(malformed)?;
+            v3::verify::verify(&bundle, &resolved)
+        }
+        Some(Json::String(other)) => Err(BundleError::UnsupportedFormat(other.to_string())),
+        Some(other) => Err(BundleError::Malformed(format!(
+            "format: expected a string, found {}",
+            other.kind()
+        ))),
     }
 }

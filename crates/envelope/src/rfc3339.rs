@@ -1,6 +1,7 @@
 //! RFC 3339 timestamps: parsing any offset into a UTC instant, and the two canonical renderings
 //! the bundle formats sign (v1: `+00:00` suffix, v3: `Z` suffix).
 
+use nucleus_lineage::quoted::Quoted;
 use thiserror::Error;
 
 /// A UTC instant with nanosecond precision.
@@ -14,7 +15,7 @@ pub struct Instant {
 
 /// Why a timestamp string is not RFC 3339.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("timestamp {input:?} is not RFC 3339 (YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)): {reason}")]
+#[error("timestamp {} is not RFC 3339 (YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)): {reason}", Quoted(.input))]
 pub struct TimestampError {
     /// The rejected input.
     pub input: String,

@@ -2,7 +2,7 @@
 //! upstream fail-open gaps (G4–G6) fail closed.
 
 use ed25519_dalek::{Signer, SigningKey};
-use nucleus_envelope::v1::canonical::{binding_message, payload_bytes, sth_message};
+use nucleus_envelope::v1::canonical::{binding_message, sth_message};
 use nucleus_envelope::{BundleFormat, TrustAnchor, verify_bundle};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -210,7 +210,8 @@ fn a_forged_issuer_with_embedded_keys_is_refused() {
     // genuine kid: the embedded JWKS is never consulted.
     let attacker = SigningKey::from_bytes(&[0x66; 32]);
     let mut b = json(BASIC);
-    let parsed: nucleus_envelope::v1::BundleV1 = serde_json::from_str(BASIC).unwrap();
+    let parsed: nucleus_envelope::v1::BundleV1 =
+        nucleus_json::from_slice(BASIC.as_bytes()).unwrap();
     let mut prev: Option<[u8; 32]> = None;
     for (i, edge) in parsed.envelope.edges.iter().enumerate() {
         let ts = nucleus_envelope::rfc3339::Instant::parse(&edge.ts).unwrap();
@@ -415,35 +416,38 @@ fn v1_policy_is_enforced() {
     assert_eq!(names, ["wc", "wa"]);
 }
 
-#[test]
-fn v1_payload_binding_on_and_off() {
-    // Build a binding over the basic fixture's payload and head with the issuer of a fresh
-    // anchor is impossible (the fixture's issuer key is not ours), so bind with a second key
-    // that the anchor also trusts.
+/// A second issuer key the anchor also trusts, to sign payload bindings with (the fixture's
+/// issuer key is not ours).
+fn binder_anchor() -> (SigningKey, Value) {
     let binder = SigningKey::from_bytes(&[0x77; 32]);
     let mut a = json(BASIC_ANCHOR);
     let jwk =
         serde_json::to_value(nucleus_envelope::Jwk::from_ed25519(&binder.verifying_key())).unwrap();
-    a["trust_jwks"]["keys"]
-        .as_array_mut()
-        .unwrap()
-        .push(jwk.clone());
-    let anchor_any = anchor(&a.to_string());
-    let report = verify_bundle(BASIC.as_bytes(), &anchor_any).unwrap();
-    let head: [u8; 32] = hex::decode(&report.head_hash_hex)
-        .unwrap()
-        .try_into()
-        .unwrap();
-    let mut b = json(BASIC);
-    let ph: [u8; 32] = Sha256::digest(payload_bytes(&b["payload"])).into();
+    a["trust_jwks"]["keys"].as_array_mut().unwrap().push(jwk);
+    (binder, a)
+}
+
+/// Binds `b`'s payload as upstream does: SHA-256 of serde_json's compact, key-sorted
+/// re-serialization (the oracle here is serde_json itself, not our writer).
+fn bind_payload(b: &mut Value, binder: &SigningKey, anchor: &TrustAnchor) {
+    let head_hex = verify_bundle(&bytes(b), anchor).unwrap().head_hash_hex;
+    let head: [u8; 32] = hex::decode(&head_hex).unwrap().try_into().unwrap();
+    let ph: [u8; 32] = Sha256::digest(serde_json::to_string(&b["payload"]).unwrap()).into();
     let msg = binding_message("application/vnd.nucleus.bundle+json", &ph, &head, None);
     b["binding"] = serde_json::json!({
         "payload_type": "application/vnd.nucleus.bundle+json",
         "payload_hash_hex": hex::encode(ph),
-        "envelope_head_hash_hex": report.head_hash_hex,
-        "keyid": jwk["kid"],
+        "envelope_head_hash_hex": head_hex,
+        "keyid": nucleus_envelope::kid_for(&binder.verifying_key()),
         "signature": nucleus_lineage::b64::encode(&binder.sign(&msg).to_bytes()),
     });
+}
+
+#[test]
+fn v1_payload_binding_on_and_off() {
+    let (binder, mut a) = binder_anchor();
+    let mut b = json(BASIC);
+    bind_payload(&mut b, &binder, &anchor(&a.to_string()));
     a["require_payload_binding"] = true.into();
     let strict = anchor(&a.to_string());
     let report = verify_bundle(&bytes(&b), &strict).unwrap();
@@ -466,6 +470,73 @@ fn v1_payload_binding_on_and_off() {
     let mut rb = json(&reordered);
     rb["binding"] = b["binding"].clone();
     verify_bundle(&bytes(&rb), &strict).unwrap();
+}
+
+#[test]
+fn v1_payload_numbers_hash_as_upstream_or_are_refused() {
+    let (binder, mut a) = binder_anchor();
+    let lax = anchor(&a.to_string());
+    a["require_payload_binding"] = true.into();
+    let strict = anchor(&a.to_string());
+    // Number spellings that serde_json rewrites (`2.50` → `2.5`, `1e3` → `1000.0`, `1e21` →
+    // `1e+21`): the binding, made over serde_json's bytes, verifies.
+    let mut b = json(BASIC);
+    let payload = r#"{"z":[2.50,1e3,-0.0,1e21,0.000001,12345678901234.5],"a":{"n":-7,"big":18446744073709551615}}"#;
+    b["payload"] = serde_json::from_str(payload).unwrap();
+    bind_payload(&mut b, &binder, &lax);
+    let text = String::from_utf8(bytes(&b))
+        .unwrap()
+        .replace(&serde_json::to_string(&b["payload"]).unwrap(), payload);
+    assert!(
+        text.contains("2.50,1e3"),
+        "the bundle carries the original spelling"
+    );
+    assert!(
+        verify_bundle(text.as_bytes(), &strict)
+            .unwrap()
+            .payload_bound
+    );
+
+    // A double written with 17 significant digits: its bytes depend on the producer's
+    // rounding, so a binding over it is refused, with the reason.
+    let mut b = json(BASIC);
+    b["payload"] = serde_json::json!({"score": 0.30000000000000004});
+    bind_payload(&mut b, &binder, &lax);
+    let err = verify_bundle(&bytes(&b), &strict).unwrap_err();
+    assert_eq!(err.kind(), "bad_payload_binding");
+    assert!(
+        err.to_string().contains("more than 15 significant digits"),
+        "{err}"
+    );
+    // Unbound, the payload is never hashed, and the bundle verifies.
+    b.as_object_mut().unwrap().remove("binding");
+    let report = verify_bundle(&bytes(&b), &lax).unwrap();
+    assert!(!report.payload_bound);
+}
+
+#[test]
+fn v1_duplicate_member_names_are_refused_anywhere() {
+    // Upstream's serde_json keeps the last duplicate (in the payload) or errors (in typed
+    // members); either way a second reader could disagree, so any duplicate is refused.
+    for (find, replace) in [
+        (
+            "\"summary\": \"summarized output\"",
+            "\"summary\": \"x\", \"summary\": \"summarized output\"",
+        ),
+        (
+            "\"session_root\":",
+            "\"session_root\": \"spiffe://a/b\", \"session_root\":",
+        ),
+    ] {
+        assert!(BASIC.contains(find), "{find}");
+        let text = BASIC.replacen(find, replace, 1);
+        let err = verify_bundle(text.as_bytes(), &anchor(BASIC_ANCHOR)).unwrap_err();
+        assert_eq!(err.kind(), "malformed_bundle", "{err}");
+        assert!(
+            err.to_string().contains("duplicate JSON member name"),
+            "{err}"
+        );
+    }
 }
 
 #[test]

@@ -59,7 +59,7 @@ fn round_trip_reports_every_signed_fact() {
     assert!(report.payload_bound);
     assert_eq!(report.kids, [kid_for(&common::issuer().verifying_key())]);
     // Parsing and re-serializing the bundle gives the same bytes.
-    let parsed: nucleus_envelope::v3::BundleV3 = serde_json::from_slice(&bytes).unwrap();
+    let parsed = nucleus_envelope::v3::BundleV3::parse(&bytes).unwrap();
     assert_eq!(to_bytes(&parsed), bytes);
     // The report serializes for JSON consumers.
     let j = serde_json::to_value(&report).unwrap();
@@ -692,13 +692,44 @@ fn unknown_anchor_fields_are_errors() {
 
 #[test]
 fn strict_parsing() {
+    // Unknown members are refused at every level, and the error says where.
+    for (edit, path) in [
+        ((&["extra"][..]), "extra"),
+        (&["edges", "0", "extra"][..], "edges[0].extra"),
+        (
+            &["log", "inclusion", "1", "extra"][..],
+            "log.inclusion[1].extra",
+        ),
+        (&["seal", "extra"][..], "seal.extra"),
+    ] {
+        let mut b = value(&Spec::default());
+        let (last, parents) = edit.split_last().unwrap();
+        let mut target = &mut b;
+        for step in parents {
+            target = match step.parse::<usize>() {
+                Ok(i) => &mut target[i],
+                Err(_) => &mut target[*step],
+            };
+        }
+        target[*last] = json!(1);
+        let err = verify_value(&b, &anchor()).unwrap_err();
+        assert_eq!(err.kind(), "malformed_bundle");
+        assert!(
+            err.to_string().contains(&format!("{path}: unknown member")),
+            "{err}"
+        );
+    }
+    // A wrong type names the member and what was expected.
     let mut b = value(&Spec::default());
-    b["extra"] = json!(1);
-    assert_eq!(
-        verify_value(&b, &anchor()).unwrap_err().kind(),
-        "malformed_bundle"
+    b["edges"][1]["seq"] = json!("1");
+    let err = verify_value(&b, &anchor()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("edges[1].seq: expected a non-negative integer, found a string"),
+        "{err}"
     );
-    // Duplicate attribute keys are refused (no last-one-wins parser differential).
+    // Duplicate member names are refused anywhere (no last-one-wins parser differential),
+    // attribute keys included.
     let text = String::from_utf8(to_bytes(&build(&Spec::default()))).unwrap();
     let dup = text.replacen(
         "\"model\": \"m-1\",",
@@ -709,6 +740,15 @@ fn strict_parsing() {
     assert_eq!(
         verify_bundle(dup.as_bytes(), &anchor()).unwrap_err().kind(),
         "malformed_bundle"
+    );
+    let dup_seal = text.replacen("\"seal\": {", "\"seal\": {\"kid\": \"other\",", 1);
+    assert_ne!(dup_seal, text);
+    let err = verify_bundle(dup_seal.as_bytes(), &anchor()).unwrap_err();
+    assert_eq!(err.kind(), "malformed_bundle");
+    assert!(
+        err.to_string()
+            .contains("duplicate JSON member name \"kid\""),
+        "{err}"
     );
     // Non-canonical timestamps are refused even if encoded that way.
     let kid = kid_for(&common::issuer().verifying_key());

@@ -9,6 +9,7 @@
 
 use crate::b64;
 use crate::merkle::Hash;
+use crate::quoted::Quoted;
 
 /// Why a checkpoint text was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,7 +27,7 @@ pub enum CheckpointError {
     #[error("malformed checkpoint: empty origin")]
     EmptyOrigin,
     /// The size is not a canonical decimal `u64`.
-    #[error("malformed checkpoint: tree size {0:?} is not a canonical decimal u64")]
+    #[error("malformed checkpoint: tree size {} is not a canonical decimal u64", Quoted(.0))]
     BadSize(String),
     /// The root is not canonical base64 of 32 bytes.
     #[error("malformed checkpoint: root hash must be canonical base64 of 32 bytes: {0}")]

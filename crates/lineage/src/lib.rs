@@ -9,6 +9,7 @@ pub mod cosignature;
 pub mod merkle;
 pub mod policy;
 pub mod quorum;
+pub mod quoted;
 pub mod signed_note;
 pub mod tlog_witness;
 pub mod vkey;

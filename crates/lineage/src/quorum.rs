@@ -39,6 +39,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::cosignature::{CosignatureError, verify_cosignature};
 use crate::policy::{Policy, PolicyKey, PolicyWitness};
+use crate::quoted::{Quoted, QuotedList};
 use crate::signed_note::{Note, NoteError, NoteSignature};
 use crate::vkey::{KeyType, Vkey, key_id};
 
@@ -99,7 +100,7 @@ pub enum QuorumError {
     #[error("note text is not a checkpoint: {0}")]
     Checkpoint(#[from] CheckpointError),
     /// Neither the caller nor the policy supplied a key for this log.
-    #[error("no log key for origin {origin:?}; expected a policy `log` line or a log vkey")]
+    #[error("no log key for origin {}; expected a policy `log` line or a log vkey", Quoted(.origin))]
     NoLogKeys {
         /// The checkpoint's origin.
         origin: String,
@@ -108,9 +109,7 @@ pub enum QuorumError {
     #[error("log signature: {0}")]
     LogSignature(NoteError),
     /// Strict mode: a line matching a policy witness did not verify.
-    #[error(
-        "invalid cosignature from witness {witness:?} (line {line_name}+{key_id:08x}): {reason}"
-    )]
+    #[error("invalid cosignature from witness {} (line {line_name}+{key_id:08x}): {reason}", Quoted(.witness))]
     InvalidCosignature {
         /// Policy name of the witness.
         witness: String,
@@ -122,7 +121,7 @@ pub enum QuorumError {
         reason: CosignatureError,
     },
     /// [`QuorumReport::require_satisfied`] on a report whose quorum does not hold.
-    #[error("witness quorum not satisfied (counted: {counted:?})")]
+    #[error("witness quorum not satisfied (counted: {})", QuotedList(.counted))]
     NotSatisfied {
         /// Policy names of the witnesses that counted.
         counted: Vec<String>,

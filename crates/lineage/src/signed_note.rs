@@ -11,6 +11,7 @@ use ed25519_dalek::{Signature, Signer as _, SigningKey};
 
 use crate::b64;
 use crate::cosignature::{self, CosignatureError};
+use crate::quoted::Quoted;
 use crate::vkey::{self, KeyType, Vkey, VkeyError};
 
 /// Most signature lines a note may carry. The spec requires accepting at least 16; this
@@ -57,7 +58,7 @@ pub enum NoteError {
     ///
     /// Carries the name and (when at least 5 bytes decode) the key ID, so a witness can tell
     /// a mangled line from a key it trusts (answer 403) from plain garbage (answer 400).
-    #[error("malformed note: signature line {line} for {name:?} is not canonical base64")]
+    #[error("malformed note: signature line {line} for {} is not canonical base64", Quoted(.name))]
     NonCanonicalSignature {
         /// 1-based index of the line within the signature block.
         line: usize,

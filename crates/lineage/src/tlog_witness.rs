@@ -24,6 +24,7 @@
 
 use crate::b64;
 use crate::merkle::Hash;
+use crate::quoted::Quoted;
 use crate::signed_note::{NoteError, NoteSignature};
 
 /// Most bytes of a witness answer that are read.
@@ -33,7 +34,7 @@ pub const MAX_RESENDS: usize = 3;
 
 /// A 200 answer that is not a list of signature lines.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("witness answered 200 with a bad cosignature line {line:?}: {reason}")]
+#[error("witness answered 200 with a bad cosignature line {}: {reason}", Quoted(.line))]
 pub struct BadCosignatureLine {
     /// The offending line.
     pub line: String,

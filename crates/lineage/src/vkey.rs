@@ -10,6 +10,7 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
 use crate::b64;
+use crate::quoted::Quoted;
 
 /// Length of an Ed25519 public key in bytes.
 pub const ED25519_PUBLIC_KEY_LEN: usize = 32;
@@ -73,15 +74,13 @@ impl fmt::Display for KeyType {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VkeyError {
     /// The key name is empty, contains `+`, whitespace or a control character.
-    #[error(
-        "invalid key name {0:?}: must be non-empty, without '+', whitespace or control characters"
-    )]
+    #[error("invalid key name {}: must be non-empty, without '+', whitespace or control characters", Quoted(.0))]
     InvalidName(String),
     /// The vkey does not have the three `+`-separated fields.
     #[error("malformed vkey: expected <name>+<8 hex key id>+<base64 key>")]
     Malformed,
     /// The key ID field is not exactly 8 lowercase hex digits.
-    #[error("malformed vkey key id {0:?}: expected 8 lowercase hex digits")]
+    #[error("malformed vkey key id {}: expected 8 lowercase hex digits", Quoted(.0))]
     BadKeyIdField(String),
     /// The key material is not canonical base64.
     #[error("malformed vkey key material: {0}")]

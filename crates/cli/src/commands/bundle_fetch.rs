@@ -52,10 +52,10 @@ pub struct FetchArgs {
 pub fn load_trust_anchor(path: &Path) -> anyhow::Result<TrustAnchor> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading trust anchor {}", path.display()))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
+    let value = nucleus_json::parse(text.as_bytes())
         .with_context(|| format!("trust anchor {} is not JSON", path.display()))?;
     if value.get("keys").is_some() {
-        let jwks: Jwks = serde_json::from_value(value)
+        let jwks = Jwks::parse(&text)
             .with_context(|| format!("trust anchor {} is not a valid JWKS", path.display()))?;
         let anchor = TrustAnchor {
             trust_jwks: Some(jwks),

@@ -3,6 +3,8 @@
 
 use sha2::{Digest, Sha256};
 
+use nucleus_json::{Json, NumberError};
+
 use super::model::{AttestationModeV1, EdgeV1};
 use crate::rfc3339::Instant;
 
@@ -95,42 +97,13 @@ pub fn checkpoint_body(origin: &str, tree_size: u64, root: &[u8; 32]) -> String 
     )
 }
 
-fn write_compact(value: &serde_json::Value, out: &mut String) {
-    match value {
-        serde_json::Value::Object(map) => {
-            let mut entries: Vec<_> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.push('{');
-            for (i, (k, v)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&serde_json::Value::String(k.clone()).to_string());
-                out.push(':');
-                write_compact(v, out);
-            }
-            out.push('}');
-        }
-        serde_json::Value::Array(items) => {
-            out.push('[');
-            for (i, v) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_compact(v, out);
-            }
-            out.push(']');
-        }
-        scalar => out.push_str(&scalar.to_string()),
-    }
-}
-
 /// The v1 payload bytes: compact JSON with object keys sorted by bytes at every level,
-/// independent of serde_json's `preserve_order` feature (gap G9).
-pub fn payload_bytes(payload: &serde_json::Value) -> Vec<u8> {
-    let mut out = String::new();
-    write_compact(payload, &mut out);
-    out.into_bytes()
+/// independent of serde_json's `preserve_order` feature (gap G9), strings and numbers
+/// written as serde_json writes them. A number with more than 15 significant digits (or
+/// below the normal double range) is refused: its bytes depend on how the producer's JSON
+/// library rounded it (gap G9 again), see the crate README.
+pub fn payload_bytes(payload: &Json<'_>) -> Result<Vec<u8>, NumberError> {
+    payload.to_canonical_string().map(String::into_bytes)
 }
 
 /// The DSSE-style PAE message the v1 binding signs.

@@ -1,32 +1,30 @@
 //! The v1 bundle JSON, field for field (upstream-formats §a.1). Unknown members are errors
 //! where upstream rejects them and ignored where upstream ignores them (edges, proofs, JWKs,
-//! bindings).
+//! bindings). Unlike upstream, a duplicate member name anywhere (the payload included) is
+//! refused rather than resolved by whichever copy a parser keeps.
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use nucleus_json::{DecodeError, FromJson, Json, Members, Path};
+use nucleus_lineage::quoted::Quoted;
 
 use crate::jwk::Jwks;
 
 /// A v1 bundle.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct BundleV1 {
     /// Opaque agent output.
-    pub payload: serde_json::Value,
+    pub payload: Json<'static>,
     /// The signed lineage.
     pub envelope: EnvelopeV1,
     /// Optional DSSE-style payload binding.
-    #[serde(default)]
     pub binding: Option<PayloadBindingV1>,
     /// Carried but never verified (upstream ignores it too); not reported.
-    #[serde(default)]
     pub attestation: Option<AttestationV1>,
 }
 
 /// The envelope: session root, edges, and the log anchor.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct EnvelopeV1 {
     /// SPIFFE id of the pod (the root).
     pub session_root: String,
@@ -37,15 +35,13 @@ pub struct EnvelopeV1 {
     /// Tree heads carried for information; parsed and capped, never trusted.
     pub checkpoints: Vec<SthV1>,
     /// Inclusion of the edges in a log.
-    #[serde(default)]
     pub merkle_anchor: Option<MerkleAnchorV1>,
     /// Schema version and creation time.
     pub meta: MetaV1,
 }
 
 /// `meta`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct MetaV1 {
     /// Must be 1.
     pub schema_version: u32,
@@ -54,34 +50,28 @@ pub struct MetaV1 {
 }
 
 /// One v1 edge. Unknown members are ignored (and, as upstream, not signed).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct EdgeV1 {
     /// The id this derivation produced.
     pub child: String,
     /// The ids it was derived from.
     pub parents: Vec<String>,
     /// The kind tag and its (unsigned) variant fields.
-    #[serde(flatten)]
     pub kind: KindV1,
     /// Optional content hash, signed as ASCII.
-    #[serde(default)]
     pub content_hash_hex: Option<String>,
     /// RFC 3339 timestamp (any offset).
     pub ts: String,
     /// Unsigned attributes (never reported).
-    #[serde(default)]
     pub attrs: Option<BTreeMap<String, String>>,
     /// The issuer's signature.
-    #[serde(default)]
     pub proof: Option<ProofV1>,
     /// Signed verifier attestation fields.
-    #[serde(default)]
     pub verifier_attestation: Option<VerifierAttestationV1>,
 }
 
 /// `retrieval source class` of `document_retrieved`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone)]
 pub enum SourceClassV1 {
     /// A web page.
     Web,
@@ -94,8 +84,7 @@ pub enum SourceClassV1 {
 }
 
 /// The v1 kind tags; only the tag is signed.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone)]
 #[allow(missing_docs)]
 pub enum KindV1 {
     PodAdmit,
@@ -181,7 +170,7 @@ impl KindV1 {
 }
 
 /// An edge's signature.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct ProofV1 {
     /// Issuer key id, looked up in the anchor's `trust_jwks`.
     pub kid: String,
@@ -190,12 +179,11 @@ pub struct ProofV1 {
     /// base64 of the 64-byte signature.
     pub sig: String,
     /// Optional wire copy of the previous chain hash; must match the computed one.
-    #[serde(default)]
     pub prev_hash: Option<String>,
 }
 
 /// `attestation_mode` (externally tagged).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 #[allow(missing_docs)]
 pub enum AttestationModeV1 {
     Mediated { handler_id: String },
@@ -203,7 +191,7 @@ pub enum AttestationModeV1 {
 }
 
 /// `verifier_attestation`: every member optional.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default)]
 #[allow(missing_docs)]
 pub struct VerifierAttestationV1 {
     pub verifier_binary_hash: Option<String>,
@@ -222,8 +210,7 @@ pub struct VerifierAttestationV1 {
 }
 
 /// A signed tree head.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct SthV1 {
     /// Tree size.
     pub tree_size: u64,
@@ -236,13 +223,11 @@ pub struct SthV1 {
     /// base64 Ed25519 signature over `u64be(size) ‖ u64be(ts) ‖ root`.
     pub witness_sig: String,
     /// Witness cosignatures.
-    #[serde(default)]
     pub cosignatures: Vec<CosignatureV1>,
 }
 
 /// Which message a v1 cosignature signs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum CosignatureKindV1 {
     /// The 48-byte tree-head message.
     #[default]
@@ -253,8 +238,7 @@ pub enum CosignatureKindV1 {
 }
 
 /// A v1 cosignature.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct CosignatureV1 {
     /// Informational, never used for matching.
     pub witness_kid: String,
@@ -263,12 +247,11 @@ pub struct CosignatureV1 {
     /// Unsigned, ignored.
     pub timestamp_ms: u64,
     /// The signed message's kind.
-    #[serde(default)]
     pub kind: CosignatureKindV1,
 }
 
 /// Inclusion of every edge in the tree head.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct MerkleAnchorV1 {
     /// The signed tree head.
     pub sth: SthV1,
@@ -277,7 +260,7 @@ pub struct MerkleAnchorV1 {
 }
 
 /// One inclusion proof.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct InclusionProofV1 {
     /// Leaf index.
     pub leaf_index: u64,
@@ -286,7 +269,7 @@ pub struct InclusionProofV1 {
 }
 
 /// DSSE-style payload binding.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct PayloadBindingV1 {
     /// Payload type; part of the signed message.
     pub payload_type: String,
@@ -295,7 +278,6 @@ pub struct PayloadBindingV1 {
     /// The chain head, hex.
     pub envelope_head_hash_hex: String,
     /// The Merkle root, hex; present iff the bundle has a merkle anchor.
-    #[serde(default)]
     pub merkle_root_hex: Option<String>,
     /// Signing key id, looked up in the anchor's JWKS.
     pub keyid: String,
@@ -304,11 +286,335 @@ pub struct PayloadBindingV1 {
 }
 
 /// The never-verified envelope attestation.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 #[allow(missing_docs)]
 pub struct AttestationV1 {
     pub issuer_url: String,
     pub key_thumbprint: String,
     pub signed_attestation_jws: String,
+}
+
+impl FromJson for BundleV1 {
+    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
+        let mut m = Members::new(value, path)?;
+        let bundle = BundleV1 {
+            payload: m.required("payload")?,
+            envelope: m.required("envelope")?,
+            binding: m.optional("binding")?,
+            attestation: m.optional("attestation")?,
+        };
+        m.deny_unknown()?;
+        Ok(bundle)
+    }
+}
+
+impl FromJson for EnvelopeV1 {
+    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
+        let mut m = Members::new(value, path)?;
+        let envelope = EnvelopeV1 {
+            session_root: m.required("session_root")?,
+            edges: m.required("edges")?,
+            jwks: m.required("jwks")?,
+            checkpoints: m.required("checkpoints")?,
+            merkle_anchor: m.optional("merkle_anchor")?,
+            meta: m.required("meta")?,
+        };
+        m.deny_unknown()?;
+        Ok(envelope)
+    }
+}
+
+impl FromJson for MetaV1 {
+    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
+        let mut m = Members::new(value, path)?;
+        let meta = MetaV1 {
+            schema_version: m.required("schema_version")?,
+            created_at: m.required("created_at")?,
+        };
+        m.deny_unknown()?;
+        Ok(meta)
+    }
+}
+
+/// The edge's own members first; the `kind` tag and its variant's members come from what
+/// is left (upstream flattens the kind into the edge); anything else is ignored.
+impl FromJson for EdgeV1 {
+    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
+        let mut m = Members::new(value, path)?;
+        let edge = EdgeV1 {
+            child: m.required("child")?,
+            parents: m.required("parents")?,
+            content_hash_hex: m.optional("content_hash_hex")?,
+            ts: m.required("ts")?,
+            attrs: m.optional("attrs")?,
+            proof: m.optional("proof")?,
+            verifier_attestation: m.optional("verifier_attestation")?,
+            kind: KindV1::from_members(&mut m, path)?,
+        };
+        m.ignore_rest();
+        Ok(edge)
+    }
+}
+
+impl KindV1 {
+    fn from_members(m: &mut Members<'_, '_>, path: &Path<'_>) -> Result<Self, DecodeError> {
+        let tag: String = m.required("kind")?;
+        Ok(match tag.as_str() {
+            "pod_admit" => KindV1::PodAdmit,
+            "tool_call" => KindV1::ToolCall {
+                tool: m.required("tool")?,
+            },
+            "llm_call" => KindV1::LlmCall {
+                provider: m.required("provider")?,
+                direction: m.required("direction")?,
+            },
+            "artifact_produced" => KindV1::ArtifactProduced,
+            "merge" => KindV1::Merge,
+            "document_retrieved" => KindV1::DocumentRetrieved {
+                source_url: m.required("source_url")?,
+                content_hash: m.required("content_hash")?,
+                retrieval_ts: m.required("retrieval_ts")?,
+                source_class: m.required("source_class")?,
+            },
+            "bid" => KindV1::Bid {
+                market_id: m.required("market_id")?,
+            },
+            "allocation" => KindV1::Allocation {
+                market_id: m.required("market_id")?,
+                mechanism: m.required("mechanism")?,
+            },
+            "contract_evaluation" => KindV1::ContractEvaluation {
+                contract_id: m.required("contract_id")?,
+                step: m.required("step")?,
+            },
+            "dispute" => KindV1::Dispute {
+                dispute_id: m.required("dispute_id")?,
+                target_edge_hash: m.required("target_edge_hash")?,
+            },
+            "metric_claim" => KindV1::MetricClaim {
+                metric_name: m.required("metric_name")?,
+                window_id: m.required("window_id")?,
+            },
+            "settlement" => KindV1::Settlement {
+                tx_ref: m.required("tx_ref")?,
+                rail: m.required("rail")?,
+            },
+            "externality" => KindV1::Externality {
+                resource: m.required("resource")?,
+                oracle_kid: m.required("oracle_kid")?,
+            },
+            "pigouvian_rate_update" => KindV1::PigouvianRateUpdate {
+                resource: m.required("resource")?,
+                rate_micro_usd_per_unit: m.required("rate_micro_usd_per_unit")?,
+                window_unix_micros: m.required("window_unix_micros")?,
+            },
+            "welfare_rebate" => KindV1::WelfareRebate {
+                recipient_kid: m.required("recipient_kid")?,
+                micro_usd: m.required("micro_usd")?,
+                source_externality_edge_hash: m.required("source_externality_edge_hash")?,
+            },
+            "other" => KindV1::Other {
+                name: m.required("name")?,
+            },
+            unknown => {
+                return Err(DecodeError::invalid(
+                    &path.member("kind"),
+                    format!("unknown edge kind {}", Quoted(unknown)),
+                ));
+            }
+        })
+    }
+}
+
+impl FromJson for SourceClassV1 {
+    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
+        match String::from_json(value, path)?.as_str() {
+            "web" => Ok(SourceClassV1::Web),
+            "rag_index" => Ok(SourceClassV1::RagIndex),
+            "local_file" => Ok(SourceClassV1::LocalFile),
+            "memory" => Ok(SourceClassV1::Memory),
+            other => Err(DecodeError::invalid(
+                path,
+                format!(
+                    "unknown source class {} (expected web, rag_index, local_file or memory)",
+                    Quoted(other)
+                ),
+            )),
+        }
+    }
+}
+
+impl FromJson for ProofV1 {
+    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
+        let mut m = Members::new(value, path)?;
+        let proof = ProofV1 {
+            kid: m.required("kid")?,
+            alg: m.required("alg")?,
+            sig: m.required("sig")?,
+            prev_hash: m.optional("prev_hash")?,
+        };
+        m.ignore_rest();
+        Ok(proof)
+    }
+}
+
+/// Externally tagged, as upstream writes it: `{"Mediated": {"handler_id": …}}`.
+impl FromJson for AttestationModeV1 {
+    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
+        let mut variants = match value {
+            Json::Object(members) if members.len() == 1 => members,
+            other => {
+                return Err(DecodeError::wrong_type(
+                    path,
+                    "an object with one member, Mediated or Attested",
+                    &other,
+                ));
+            }
+        };
+        let (name, body) = variants.remove(0);
+        let body_path = path.member(&name);
+        let mut m = Members::new(body, &body_path)?;
+        let mode = match &*name {
+            "Mediated" => AttestationModeV1::Mediated {
+                handler_id: m.required("handler_id")?,
+            },
+            "Attested" => AttestationModeV1::Attested {
+                attestor_id: m.required("attestor_id")?,
+            },
+            other => {
+                return Err(DecodeError::invalid(
+                    path,
+                    format!(
+                        "unknown attestation mode {} (expected Mediated or Attested)",
+                        Quoted(other)
+                    ),
+                ));
+            }
+        };
+        m.ignore_rest();
+        Ok(mode)
+    }
+}
+
+impl FromJson for VerifierAttestationV1 {
+    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
+        let mut m = Members::new(value, path)?;
+        let attestation = VerifierAttestationV1 {
+            verifier_binary_hash: m.optional("verifier_binary_hash")?,
+            wasmtime_version: m.optional("wasmtime_version")?,
+            wasmtime_config_hash: m.optional("wasmtime_config_hash")?,
+            vrf_params_hash: m.optional("vrf_params_hash")?,
+            external_snapshot_root: m.optional("external_snapshot_root")?,
+            lean_spec_hash: m.optional("lean_spec_hash")?,
+            ifc_gated_effective_integrity: m.optional("ifc_gated_effective_integrity")?,
+            ifc_effective_integrity: m.optional("ifc_effective_integrity")?,
+            ifc_effective_confidentiality: m.optional("ifc_effective_confidentiality")?,
+            budget_charged_micro_usd: m.optional("budget_charged_micro_usd")?,
+            budget_effective_remaining_micro_usd: m
+                .optional("budget_effective_remaining_micro_usd")?,
+            budget_spent_so_far_micro_usd: m.optional("budget_spent_so_far_micro_usd")?,
+            attestation_mode: m.optional("attestation_mode")?,
+        };
+        m.ignore_rest();
+        Ok(attestation)
+    }
+}
+
+impl FromJson for SthV1 {
+    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
+        let mut m = Members::new(value, path)?;
+        let sth = SthV1 {
+            tree_size: m.required("tree_size")?,
+            timestamp_ms: m.required("timestamp_ms")?,
+            root_hash_hex: m.required("root_hash_hex")?,
+            witness_kid: m.required("witness_kid")?,
+            witness_sig: m.required("witness_sig")?,
+            cosignatures: m.or_default("cosignatures")?,
+        };
+        m.deny_unknown()?;
+        Ok(sth)
+    }
+}
+
+impl FromJson for CosignatureKindV1 {
+    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
+        match String::from_json(value, path)?.as_str() {
+            "nucleus" => Ok(CosignatureKindV1::Nucleus),
+            "c2sp" => Ok(CosignatureKindV1::C2sp),
+            other => Err(DecodeError::invalid(
+                path,
+                format!(
+                    "unknown cosignature kind {} (expected nucleus or c2sp)",
+                    Quoted(other)
+                ),
+            )),
+        }
+    }
+}
+
+impl FromJson for CosignatureV1 {
+    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
+        let mut m = Members::new(value, path)?;
+        let cosignature = CosignatureV1 {
+            witness_kid: m.required("witness_kid")?,
+            signature: m.required("signature")?,
+            timestamp_ms: m.required("timestamp_ms")?,
+            kind: m.or_default("kind")?,
+        };
+        m.deny_unknown()?;
+        Ok(cosignature)
+    }
+}
+
+impl FromJson for MerkleAnchorV1 {
+    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
+        let mut m = Members::new(value, path)?;
+        let anchor = MerkleAnchorV1 {
+            sth: m.required("sth")?,
+            inclusion_proofs: m.required("inclusion_proofs")?,
+        };
+        m.ignore_rest();
+        Ok(anchor)
+    }
+}
+
+impl FromJson for InclusionProofV1 {
+    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
+        let mut m = Members::new(value, path)?;
+        let proof = InclusionProofV1 {
+            leaf_index: m.required("leaf_index")?,
+            audit_path_hex: m.required("audit_path_hex")?,
+        };
+        m.ignore_rest();
+        Ok(proof)
+    }
+}
+
+impl FromJson for PayloadBindingV1 {
+    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
+        let mut m = Members::new(value, path)?;
+        let binding = PayloadBindingV1 {
+            payload_type: m.required("payload_type")?,
+            payload_hash_hex: m.required("payload_hash_hex")?,
+            envelope_head_hash_hex: m.required("envelope_head_hash_hex")?,
+            merkle_root_hex: m.optional("merkle_root_hex")?,
+            keyid: m.required("keyid")?,
+            signature: m.required("signature")?,
+        };
+        m.ignore_rest();
+        Ok(binding)
+    }
+}
+
+impl FromJson for AttestationV1 {
+    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
+        let mut m = Members::new(value, path)?;
+        let attestation = AttestationV1 {
+            issuer_url: m.required("issuer_url")?,
+            key_thumbprint: m.required("key_thumbprint")?,
+            signed_attestation_jws: m.required("signed_attestation_jws")?,
+        };
+        m.deny_unknown()?;
+        Ok(attestation)
+    }
 }

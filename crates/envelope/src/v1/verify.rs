@@ -7,6 +7,7 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use nucleus_lineage::b64;
 use nucleus_lineage::cosignature::cosignature_message;
 use nucleus_lineage::merkle::{self, Hash};
+use nucleus_lineage::quoted::Quoted;
 use sha2::{Digest, Sha256};
 
 use super::canonical::{
@@ -105,8 +106,8 @@ pub(crate) fn verify(
         }
         if first.kind.tag() != "pod_admit" {
             return Err(BundleError::BadHead(format!(
-                "first edge is {:?}, expected pod_admit",
-                first.kind.tag()
+                "first edge is {}, expected pod_admit",
+                Quoted(first.kind.tag())
             )));
         }
         if !first.parents.is_empty() {
@@ -198,7 +199,10 @@ pub(crate) fn verify(
     match &bundle.binding {
         Some(binding) => {
             let bad = |m: &str| BundleError::BadPayloadBinding(m.to_owned());
-            let payload_hash: [u8; 32] = Sha256::digest(payload_bytes(&bundle.payload)).into();
+            let payload = payload_bytes(&bundle.payload).map_err(|e| {
+                BundleError::BadPayloadBinding(format!("the payload cannot be hashed: {e}"))
+            })?;
+            let payload_hash: [u8; 32] = Sha256::digest(payload).into();
             if hex32(&binding.payload_hash_hex) != Some(payload_hash) {
                 return Err(bad("payload hash does not match the payload"));
             }
@@ -233,7 +237,11 @@ pub(crate) fn verify(
         None => {}
     }
 
-    let kids: BTreeSet<String> = edges.iter().map(|e| e.kid.clone()).collect();
+    // Inserted one by one, not collected (see the v3 verifier).
+    let mut kids = BTreeSet::new();
+    for edge in &edges {
+        kids.insert(edge.kid.clone());
+    }
     Ok(VerificationReport {
         format: BundleFormat::V1,
         session: root.clone(),
@@ -267,8 +275,8 @@ fn verify_merkle_anchor(
         .find(|k| kid_for(k) == sth.witness_kid)
         .ok_or_else(|| {
             bad(format!(
-                "tree head witness_kid {:?} is not the kid of a pinned log key",
-                sth.witness_kid
+                "tree head witness_kid {} is not the kid of a pinned log key",
+                Quoted(&sth.witness_kid)
             ))
         })?;
     let root = hex32(&sth.root_hash_hex)
@@ -300,8 +308,8 @@ fn verify_merkle_anchor(
         if !seen.insert(proof.leaf_index) {
             return Err(fail(format!("duplicate leaf_index {}", proof.leaf_index)));
         }
-        let path =
-            hex::decode(&proof.audit_path_hex).map_err(|e| fail(format!("audit_path_hex: {e}")))?;
+        let path = hex::decode(&proof.audit_path_hex)
+            .map_err(|_| fail("audit_path_hex is not hex digits".into()))?;
         if path.len() % 32 != 0 {
             return Err(fail("audit path length is not a multiple of 32".into()));
         }

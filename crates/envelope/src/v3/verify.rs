@@ -8,6 +8,7 @@ use nucleus_lineage::b64;
 use nucleus_lineage::checkpoint::Checkpoint;
 use nucleus_lineage::cosignature::{ED25519_COSIGNATURE_LEN, MAX_TIMESTAMP, cosignature_message};
 use nucleus_lineage::merkle::{self, Hash};
+use nucleus_lineage::quoted::Quoted;
 use nucleus_lineage::signed_note::Note;
 use nucleus_lineage::vkey::{KeyType, Vkey, key_id};
 use sha2::{Digest, Sha256};
@@ -118,9 +119,9 @@ pub(crate) fn verify(
         let ts = Instant::parse(&edge.ts).map_err(|e| malformed(e.to_string()))?;
         if ts.to_canonical_string() != edge.ts {
             return Err(malformed(format!(
-                "ts {:?} is not canonical (expected {:?})",
-                edge.ts,
-                ts.to_canonical_string()
+                "ts {} is not canonical (expected {})",
+                Quoted(&edge.ts),
+                Quoted(&ts.to_canonical_string())
             )));
         }
         let content = match &edge.content_sha256_hex {
@@ -206,8 +207,9 @@ pub(crate) fn verify(
             .proof_hex
             .iter()
             .map(|h| {
-                lower_hex32(h)
-                    .ok_or_else(|| fail(format!("proof hash {h:?} is not 64 lowercase hex")))
+                lower_hex32(h).ok_or_else(|| {
+                    fail(format!("proof hash {} is not 64 lowercase hex", Quoted(h)))
+                })
             })
             .collect::<Result<Vec<Hash>, _>>()?;
         proofs.verify(leaf, inc.leaf_index, &path).map_err(fail)?;
@@ -216,7 +218,12 @@ pub(crate) fn verify(
     let cosigners = verify_cosignatures(&note, anchor);
     let quorum_satisfied = anchor.enforce_cosigners(&cosigners)?;
 
-    let mut kids: BTreeSet<String> = edges.iter().map(|e| e.kid.clone()).collect();
+    // Inserted one by one: `collect` into a set sorts a Vec first, and each sort
+    // instantiation costs the browser module kilobytes.
+    let mut kids = BTreeSet::new();
+    for edge in &edges {
+        kids.insert(edge.kid.clone());
+    }
     kids.insert(bundle.seal.kid.clone());
     Ok(VerificationReport {
         format: BundleFormat::V3,

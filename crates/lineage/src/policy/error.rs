@@ -2,6 +2,8 @@
 
 use thiserror::Error;
 
+use crate::quoted::Quoted;
+
 /// A policy file that was rejected, with the 1-based line where the problem was found.
 ///
 /// Errors that concern the file as a whole (no `quorum` line) point just past the last line.
@@ -24,12 +26,10 @@ pub enum PolicyErrorKind {
     #[error("control character 0x{0:02x}; only tab, LF and printable bytes are allowed")]
     ControlCharacter(u8),
     /// The first field of a non-comment line is not a known keyword.
-    #[error("unknown keyword {0:?}; expected `log`, `witness`, `group` or `quorum`")]
+    #[error("unknown keyword {}; expected `log`, `witness`, `group` or `quorum`", Quoted(.0))]
     UnknownKeyword(String),
     /// A field after the first starts with `#`.
-    #[error(
-        "end-of-line comments are not allowed (found {0:?}); put comments on their own line starting with `#`"
-    )]
+    #[error("end-of-line comments are not allowed (found {}); put comments on their own line starting with `#`", Quoted(.0))]
     EndOfLineComment(String),
     /// A line has too few or too many fields.
     #[error("{keyword} line has {found} fields; expected `{expected}`")]
@@ -42,7 +42,7 @@ pub enum PolicyErrorKind {
         expected: &'static str,
     },
     /// A key that is neither 64 hex digits nor a valid vkey.
-    #[error("bad {role} key {key:?}: {reason}")]
+    #[error("bad {role} key {}: {reason}", Quoted(.key))]
     BadKey {
         /// `log` or `witness`.
         role: &'static str,
@@ -52,7 +52,7 @@ pub enum PolicyErrorKind {
         reason: String,
     },
     /// A URL that does not start with `http://` or `https://`.
-    #[error("bad URL {0:?}; expected an http:// or https:// URL")]
+    #[error("bad URL {}; expected an http:// or https:// URL", Quoted(.0))]
     BadUrl(String),
     /// Two `log` lines carry the same public key.
     #[error("duplicate log key (first on line {first_line})")]
@@ -69,7 +69,7 @@ pub enum PolicyErrorKind {
         first_line: usize,
     },
     /// A witness or group name defined twice (the two share one namespace).
-    #[error("duplicate name: {name:?} (first defined on line {first_line})")]
+    #[error("duplicate name: {} (first defined on line {first_line})", Quoted(.name))]
     DuplicateName {
         /// The name.
         name: String,
@@ -80,7 +80,7 @@ pub enum PolicyErrorKind {
     #[error("duplicate name: \"none\" is predefined (the empty quorum) and cannot be redefined")]
     NoneRedefined,
     /// A threshold that is not `all`, `any` or a canonical decimal.
-    #[error("bad threshold {0:?}; expected `all`, `any` or a decimal k with no leading zeros")]
+    #[error("bad threshold {}; expected `all`, `any` or a decimal k with no leading zeros", Quoted(.0))]
     BadThreshold(String),
     /// A numeric threshold outside 1..=members.
     #[error("threshold {k} out of range; expected 1 <= k <= {members} (the number of members)")]
@@ -91,13 +91,13 @@ pub enum PolicyErrorKind {
         members: usize,
     },
     /// A group or quorum references a name that is not defined on an earlier line.
-    #[error("undefined name {0:?}; members and quorum targets must be defined on an earlier line")]
+    #[error("undefined name {}; members and quorum targets must be defined on an earlier line", Quoted(.0))]
     UndefinedName(String),
     /// `none` listed as a group member.
     #[error("\"none\" cannot be a group member")]
     NoneAsMember,
     /// A name that is already a member of a group (this one or an earlier one).
-    #[error("{name:?} is already a member of group {group:?}; a name may be a member only once")]
+    #[error("{} is already a member of group {}; a name may be a member only once", Quoted(.name), Quoted(.group))]
     AlreadyMember {
         /// The repeated member.
         name: String,
