@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use ed25519_dalek::VerifyingKey;
-use nucleus_json::{DecodeError, FromJson, Json, Members, Path};
+use nucleus_json::json_object;
 use nucleus_lineage::policy::{Policy, PolicyKey};
 use nucleus_lineage::quoted::Quoted;
 use nucleus_lineage::vkey::Vkey;
@@ -51,23 +51,18 @@ pub struct TrustAnchor {
     pub allow_empty: bool,
 }
 
-impl FromJson for TrustAnchor {
-    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
-        let mut m = Members::new(value, path)?;
-        let anchor = TrustAnchor {
-            trust_jwks: m.optional("trust_jwks")?,
-            trusted_witnesses_hex: m.or_default("trusted_witnesses_hex")?,
-            cosignature_threshold: m.or_default("cosignature_threshold")?,
-            require_payload_binding: m.optional("require_payload_binding")?,
-            policy: m.optional("policy")?,
-            origin: m.optional("origin")?,
-            trust_witness_pubkey_hex: m.optional("trust_witness_pubkey_hex")?,
-            allow_empty: m.or_default("allow_empty")?,
-        };
-        m.deny_unknown()?;
-        Ok(anchor)
-    }
-}
+json_object!(
+    TrustAnchor {
+        trust_jwks: optional,
+        trusted_witnesses_hex: or_default,
+        cosignature_threshold: or_default,
+        require_payload_binding: optional,
+        policy: optional,
+        origin: optional,
+        trust_witness_pubkey_hex: optional,
+        allow_empty: or_default,
+    } deny_unknown
+);
 
 /// A witness key the anchor trusts, with its policy name when the policy declares it.
 #[derive(Debug, Clone)]

@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::VerifyingKey;
-use nucleus_json::{DecodeError, FromJson, Json, Members, Path};
+use nucleus_json::{DecodeError, json_object};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -45,33 +45,21 @@ pub struct Jwks {
     pub keys: Vec<Jwk>,
 }
 
-impl FromJson for Jwk {
-    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
-        let mut m = Members::new(value, path)?;
-        let jwk = Jwk {
-            kty: m.required("kty")?,
-            crv: m.optional("crv")?,
-            kid: m.required("kid")?,
-            x: m.optional("x")?,
-            alg: m.optional("alg")?,
-            use_: m.optional("use")?,
-            not_before: m.optional("not_before")?,
-            not_after: m.optional("not_after")?,
-        };
-        m.ignore_rest();
-        Ok(jwk)
-    }
-}
+json_object!(
+    Jwk {
+        kty: required,
+        crv: optional,
+        kid: required,
+        x: optional,
+        alg: optional,
+        use_ as "use": optional,
+        not_before: optional,
+        not_after: optional,
+    } ignore_rest
+);
 
-/// Members other than `keys` are ignored, as JWK sets routinely carry extra members.
-impl FromJson for Jwks {
-    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
-        let mut m = Members::new(value, path)?;
-        let keys = m.required("keys")?;
-        m.ignore_rest();
-        Ok(Jwks { keys })
-    }
-}
+// Members other than `keys` are ignored, as JWK sets routinely carry extra members.
+json_object!(Jwks { keys: required } ignore_rest);
 
 /// The issuer kid of a public key: base64url(SHA-256(key)[0..12]), 16 characters.
 pub fn kid_for(key: &VerifyingKey) -> String {

@@ -183,7 +183,56 @@ impl<'p, 'a> Members<'p, 'a> {
     }
 
     /// Accepts and drops any member that was not taken (formats that ignore unknown members).
-    pub fn ignore_rest(self) {}
+    /// Never fails; a `Result` so that [`json_object!`](crate::json_object) can treat both
+    /// endings alike.
+    pub fn ignore_rest(self) -> Result<(), DecodeError> {
+        Ok(())
+    }
+}
+
+/// Implements [`FromJson`] for a struct read from a JSON object, member by member: each field
+/// with the named [`Members`] method (`required`, `optional` or `or_default`), under the
+/// field's name or the `as` name; then the members not read are refused (`deny_unknown`) or
+/// ignored (`ignore_rest`).
+///
+/// ```
+/// use nucleus_json::{from_slice, json_object};
+///
+/// struct Key {
+///     kid: String,
+///     use_: Option<String>,
+///     size: u64,
+/// }
+/// json_object!(Key { kid: required, use_ as "use": optional, size: or_default } deny_unknown);
+///
+/// let key: Key = from_slice(br#"{"kid":"k1","use":"sig"}"#).unwrap();
+/// assert_eq!((key.kid.as_str(), key.use_.as_deref(), key.size), ("k1", Some("sig"), 0));
+/// let err = from_slice::<Key>(br#"{"kid":"k1","x":1}"#).err().unwrap();
+/// assert_eq!(err.to_string(), "x: unknown member");
+/// ```
+#[macro_export]
+macro_rules! json_object {
+    ($ty:ident { $($field:ident $(as $name:literal)?: $read:ident),* $(,)? } $rest:ident) => {
+        impl $crate::FromJson for $ty {
+            fn from_json(
+                value: $crate::Json<'_>,
+                path: &$crate::Path<'_>,
+            ) -> ::core::result::Result<Self, $crate::DecodeError> {
+                let mut members = $crate::Members::new(value, path)?;
+                let decoded = $ty {
+                    $($field: members.$read($crate::json_object!(@name $field $($name)?))?,)*
+                };
+                members.$rest()?;
+                Ok(decoded)
+            }
+        }
+    };
+    (@name $field:ident $name:literal) => {
+        $name
+    };
+    (@name $field:ident) => {
+        stringify!($field)
+    };
 }
 
 /// Any value, detached from the parsed text.
@@ -286,35 +335,14 @@ mod tests {
         tags: Vec<String>,
     }
 
-    impl FromJson for Edge {
-        fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
-            let mut m = Members::new(value, path)?;
-            let edge = Edge {
-                kid: m.required("kid")?,
-                seq: m.required("seq")?,
-                note: m.optional("note")?,
-                tags: m.or_default("tags")?,
-            };
-            m.deny_unknown()?;
-            Ok(edge)
-        }
-    }
+    crate::json_object!(Edge { kid: required, seq: required, note: optional, tags: or_default } deny_unknown);
 
     #[derive(Debug, PartialEq)]
     struct Doc {
         edges: Vec<Edge>,
     }
 
-    impl FromJson for Doc {
-        fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
-            let mut m = Members::new(value, path)?;
-            let doc = Doc {
-                edges: m.required("edges")?,
-            };
-            m.deny_unknown()?;
-            Ok(doc)
-        }
-    }
+    crate::json_object!(Doc { edges: required } deny_unknown);
 
     fn error(text: &str) -> String {
         from_slice::<Doc>(text.as_bytes()).unwrap_err().to_string()

@@ -28,14 +28,11 @@ pub enum JsonError {
 /// `name` as a JSON string literal in printable ASCII (everything else `\uXXXX`-escaped), so
 /// an error message cannot carry controls or look-alike characters from the document.
 fn ascii_literal(name: &str) -> String {
-    let mut out = String::new();
-    crate::write::write_string(&mut out, name);
-    if out.is_ascii() {
-        return out;
-    }
-    let mut ascii = String::with_capacity(out.len());
-    for c in out.chars() {
-        if c.is_ascii() {
+    let mut json = String::new();
+    crate::write::write_string(&mut json, name);
+    let mut ascii = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c.is_ascii() && c != '\x7f' {
             ascii.push(c);
         } else {
             let mut units = [0u16; 2];
@@ -401,10 +398,11 @@ mod tests {
         );
         assert!(parse(br#"{"a":{"a":1}}"#).is_ok());
         // The name is shown as printable ASCII.
-        let err = parse("{\"\u{202e}é\\n\":1,\"\u{202e}é\\n\":2}".as_bytes()).unwrap_err();
+        let err =
+            parse("{\"\u{202e}é\\n\u{7f}\":1,\"\u{202e}é\\n\u{7f}\":2}".as_bytes()).unwrap_err();
         assert!(
             err.to_string()
-                .starts_with(r#"duplicate JSON member name "\u202e\u00e9\n": "#),
+                .starts_with(r#"duplicate JSON member name "\u202e\u00e9\n\u007f": "#),
             "{err}"
         );
     }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use nucleus_json::{DecodeError, FromJson, Json, Members, Path};
+use nucleus_json::{DecodeError, FromJson, Json, Members, Path, json_object};
 use nucleus_lineage::quoted::Quoted;
 
 use crate::jwk::Jwks;
@@ -294,47 +294,27 @@ pub struct AttestationV1 {
     pub signed_attestation_jws: String,
 }
 
-impl FromJson for BundleV1 {
-    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
-        let mut m = Members::new(value, path)?;
-        let bundle = BundleV1 {
-            payload: m.required("payload")?,
-            envelope: m.required("envelope")?,
-            binding: m.optional("binding")?,
-            attestation: m.optional("attestation")?,
-        };
-        m.deny_unknown()?;
-        Ok(bundle)
-    }
-}
+json_object!(
+    BundleV1 {
+        payload: required,
+        envelope: required,
+        binding: optional,
+        attestation: optional,
+    } deny_unknown
+);
 
-impl FromJson for EnvelopeV1 {
-    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
-        let mut m = Members::new(value, path)?;
-        let envelope = EnvelopeV1 {
-            session_root: m.required("session_root")?,
-            edges: m.required("edges")?,
-            jwks: m.required("jwks")?,
-            checkpoints: m.required("checkpoints")?,
-            merkle_anchor: m.optional("merkle_anchor")?,
-            meta: m.required("meta")?,
-        };
-        m.deny_unknown()?;
-        Ok(envelope)
-    }
-}
+json_object!(
+    EnvelopeV1 {
+        session_root: required,
+        edges: required,
+        jwks: required,
+        checkpoints: required,
+        merkle_anchor: optional,
+        meta: required,
+    } deny_unknown
+);
 
-impl FromJson for MetaV1 {
-    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
-        let mut m = Members::new(value, path)?;
-        let meta = MetaV1 {
-            schema_version: m.required("schema_version")?,
-            created_at: m.required("created_at")?,
-        };
-        m.deny_unknown()?;
-        Ok(meta)
-    }
-}
+json_object!(MetaV1 { schema_version: required, created_at: required } deny_unknown);
 
 /// The edge's own members first; the `kind` tag and its variant's members come from what
 /// is left (upstream flattens the kind into the edge); anything else is ignored.
@@ -351,7 +331,7 @@ impl FromJson for EdgeV1 {
             verifier_attestation: m.optional("verifier_attestation")?,
             kind: KindV1::from_members(&mut m, path)?,
         };
-        m.ignore_rest();
+        m.ignore_rest()?;
         Ok(edge)
     }
 }
@@ -444,19 +424,14 @@ impl FromJson for SourceClassV1 {
     }
 }
 
-impl FromJson for ProofV1 {
-    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
-        let mut m = Members::new(value, path)?;
-        let proof = ProofV1 {
-            kid: m.required("kid")?,
-            alg: m.required("alg")?,
-            sig: m.required("sig")?,
-            prev_hash: m.optional("prev_hash")?,
-        };
-        m.ignore_rest();
-        Ok(proof)
-    }
-}
+json_object!(
+    ProofV1 {
+        kid: required,
+        alg: required,
+        sig: required,
+        prev_hash: optional,
+    } ignore_rest
+);
 
 /// Externally tagged, as upstream writes it: `{"Mediated": {"handler_id": …}}`.
 impl FromJson for AttestationModeV1 {
@@ -491,50 +466,39 @@ impl FromJson for AttestationModeV1 {
                 ));
             }
         };
-        m.ignore_rest();
+        m.ignore_rest()?;
         Ok(mode)
     }
 }
 
-impl FromJson for VerifierAttestationV1 {
-    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
-        let mut m = Members::new(value, path)?;
-        let attestation = VerifierAttestationV1 {
-            verifier_binary_hash: m.optional("verifier_binary_hash")?,
-            wasmtime_version: m.optional("wasmtime_version")?,
-            wasmtime_config_hash: m.optional("wasmtime_config_hash")?,
-            vrf_params_hash: m.optional("vrf_params_hash")?,
-            external_snapshot_root: m.optional("external_snapshot_root")?,
-            lean_spec_hash: m.optional("lean_spec_hash")?,
-            ifc_gated_effective_integrity: m.optional("ifc_gated_effective_integrity")?,
-            ifc_effective_integrity: m.optional("ifc_effective_integrity")?,
-            ifc_effective_confidentiality: m.optional("ifc_effective_confidentiality")?,
-            budget_charged_micro_usd: m.optional("budget_charged_micro_usd")?,
-            budget_effective_remaining_micro_usd: m
-                .optional("budget_effective_remaining_micro_usd")?,
-            budget_spent_so_far_micro_usd: m.optional("budget_spent_so_far_micro_usd")?,
-            attestation_mode: m.optional("attestation_mode")?,
-        };
-        m.ignore_rest();
-        Ok(attestation)
-    }
-}
+json_object!(
+    VerifierAttestationV1 {
+        verifier_binary_hash: optional,
+        wasmtime_version: optional,
+        wasmtime_config_hash: optional,
+        vrf_params_hash: optional,
+        external_snapshot_root: optional,
+        lean_spec_hash: optional,
+        ifc_gated_effective_integrity: optional,
+        ifc_effective_integrity: optional,
+        ifc_effective_confidentiality: optional,
+        budget_charged_micro_usd: optional,
+        budget_effective_remaining_micro_usd: optional,
+        budget_spent_so_far_micro_usd: optional,
+        attestation_mode: optional,
+    } ignore_rest
+);
 
-impl FromJson for SthV1 {
-    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
-        let mut m = Members::new(value, path)?;
-        let sth = SthV1 {
-            tree_size: m.required("tree_size")?,
-            timestamp_ms: m.required("timestamp_ms")?,
-            root_hash_hex: m.required("root_hash_hex")?,
-            witness_kid: m.required("witness_kid")?,
-            witness_sig: m.required("witness_sig")?,
-            cosignatures: m.or_default("cosignatures")?,
-        };
-        m.deny_unknown()?;
-        Ok(sth)
-    }
-}
+json_object!(
+    SthV1 {
+        tree_size: required,
+        timestamp_ms: required,
+        root_hash_hex: required,
+        witness_kid: required,
+        witness_sig: required,
+        cosignatures: or_default,
+    } deny_unknown
+);
 
 impl FromJson for CosignatureKindV1 {
     fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
@@ -552,69 +516,34 @@ impl FromJson for CosignatureKindV1 {
     }
 }
 
-impl FromJson for CosignatureV1 {
-    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
-        let mut m = Members::new(value, path)?;
-        let cosignature = CosignatureV1 {
-            witness_kid: m.required("witness_kid")?,
-            signature: m.required("signature")?,
-            timestamp_ms: m.required("timestamp_ms")?,
-            kind: m.or_default("kind")?,
-        };
-        m.deny_unknown()?;
-        Ok(cosignature)
-    }
-}
+json_object!(
+    CosignatureV1 {
+        witness_kid: required,
+        signature: required,
+        timestamp_ms: required,
+        kind: or_default,
+    } deny_unknown
+);
 
-impl FromJson for MerkleAnchorV1 {
-    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
-        let mut m = Members::new(value, path)?;
-        let anchor = MerkleAnchorV1 {
-            sth: m.required("sth")?,
-            inclusion_proofs: m.required("inclusion_proofs")?,
-        };
-        m.ignore_rest();
-        Ok(anchor)
-    }
-}
+json_object!(MerkleAnchorV1 { sth: required, inclusion_proofs: required } ignore_rest);
 
-impl FromJson for InclusionProofV1 {
-    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
-        let mut m = Members::new(value, path)?;
-        let proof = InclusionProofV1 {
-            leaf_index: m.required("leaf_index")?,
-            audit_path_hex: m.required("audit_path_hex")?,
-        };
-        m.ignore_rest();
-        Ok(proof)
-    }
-}
+json_object!(InclusionProofV1 { leaf_index: required, audit_path_hex: required } ignore_rest);
 
-impl FromJson for PayloadBindingV1 {
-    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
-        let mut m = Members::new(value, path)?;
-        let binding = PayloadBindingV1 {
-            payload_type: m.required("payload_type")?,
-            payload_hash_hex: m.required("payload_hash_hex")?,
-            envelope_head_hash_hex: m.required("envelope_head_hash_hex")?,
-            merkle_root_hex: m.optional("merkle_root_hex")?,
-            keyid: m.required("keyid")?,
-            signature: m.required("signature")?,
-        };
-        m.ignore_rest();
-        Ok(binding)
-    }
-}
+json_object!(
+    PayloadBindingV1 {
+        payload_type: required,
+        payload_hash_hex: required,
+        envelope_head_hash_hex: required,
+        merkle_root_hex: optional,
+        keyid: required,
+        signature: required,
+    } ignore_rest
+);
 
-impl FromJson for AttestationV1 {
-    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
-        let mut m = Members::new(value, path)?;
-        let attestation = AttestationV1 {
-            issuer_url: m.required("issuer_url")?,
-            key_thumbprint: m.required("key_thumbprint")?,
-            signed_attestation_jws: m.required("signed_attestation_jws")?,
-        };
-        m.deny_unknown()?;
-        Ok(attestation)
-    }
-}
+json_object!(
+    AttestationV1 {
+        issuer_url: required,
+        key_thumbprint: required,
+        signed_attestation_jws: required,
+    } deny_unknown
+);

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use nucleus_json::{DecodeError, FromJson, Json, Members, Path};
+use nucleus_json::{DecodeError, json_object};
 use serde::Serialize;
 
 /// The `format` value of a v3 bundle.
@@ -97,21 +97,16 @@ impl BundleV3 {
     }
 }
 
-impl FromJson for BundleV3 {
-    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
-        let mut m = Members::new(value, path)?;
-        let bundle = BundleV3 {
-            format: m.required("format")?,
-            session: m.required("session")?,
-            edges: m.required("edges")?,
-            log: m.required("log")?,
-            payload: m.optional("payload")?,
-            seal: m.required("seal")?,
-        };
-        m.deny_unknown()?;
-        Ok(bundle)
-    }
-}
+json_object!(
+    BundleV3 {
+        format: required,
+        session: required,
+        edges: required,
+        log: required,
+        payload: optional,
+        seal: required,
+    } deny_unknown
+);
 
 impl EdgeV3 {
     /// Parses one edge from JSON text (as the producer stores it).
@@ -120,68 +115,23 @@ impl EdgeV3 {
     }
 }
 
-impl FromJson for EdgeV3 {
-    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
-        let mut m = Members::new(value, path)?;
-        let edge = EdgeV3 {
-            seq: m.required("seq")?,
-            child: m.required("child")?,
-            parents: m.required("parents")?,
-            kind: m.required("kind")?,
-            content_sha256_hex: m.optional("content_sha256_hex")?,
-            ts: m.required("ts")?,
-            attrs: m.or_default("attrs")?,
-            kid: m.required("kid")?,
-        };
-        m.deny_unknown()?;
-        Ok(edge)
-    }
-}
+json_object!(
+    EdgeV3 {
+        seq: required,
+        child: required,
+        parents: required,
+        kind: required,
+        content_sha256_hex: optional,
+        ts: required,
+        attrs: or_default,
+        kid: required,
+    } deny_unknown
+);
 
-impl FromJson for LogProofV3 {
-    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
-        let mut m = Members::new(value, path)?;
-        let log = LogProofV3 {
-            checkpoint: m.required("checkpoint")?,
-            inclusion: m.required("inclusion")?,
-        };
-        m.deny_unknown()?;
-        Ok(log)
-    }
-}
+json_object!(LogProofV3 { checkpoint: required, inclusion: required } deny_unknown);
 
-impl FromJson for InclusionV3 {
-    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
-        let mut m = Members::new(value, path)?;
-        let inclusion = InclusionV3 {
-            leaf_index: m.required("leaf_index")?,
-            proof_hex: m.required("proof_hex")?,
-        };
-        m.deny_unknown()?;
-        Ok(inclusion)
-    }
-}
+json_object!(InclusionV3 { leaf_index: required, proof_hex: required } deny_unknown);
 
-impl FromJson for PayloadV3 {
-    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
-        let mut m = Members::new(value, path)?;
-        let payload = PayloadV3 {
-            media_type: m.required("media_type")?,
-            data_b64: m.required("data_b64")?,
-        };
-        m.deny_unknown()?;
-        Ok(payload)
-    }
-}
+json_object!(PayloadV3 { media_type: required, data_b64: required } deny_unknown);
 
-impl FromJson for SealV3 {
-    fn from_json(value: Json<'_>, path: &Path<'_>) -> Result<Self, DecodeError> {
-        let mut m = Members::new(value, path)?;
-        let seal = SealV3 {
-            kid: m.required("kid")?,
-            sig: m.required("sig")?,
-        };
-        m.deny_unknown()?;
-        Ok(seal)
-    }
-}
+json_object!(SealV3 { kid: required, sig: required } deny_unknown);
