@@ -22,7 +22,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use sha2::{Digest, Sha256};
 
-use crate::json::{Json, JsonError};
+use crate::json::{self, Json, JsonError};
 
 /// Smallest RSA modulus accepted for JWT-SVID keys, in bits.
 pub const MIN_RSA_BITS: usize = 2048;
@@ -320,7 +320,7 @@ pub struct SpiffeBundle {
 impl SpiffeBundle {
     /// Parses and validates a bundle document.
     pub fn parse(bytes: &[u8]) -> Result<Self, BundleError> {
-        let doc = Json::parse(bytes)?;
+        let doc = json::parse(bytes)?;
         let Json::Object(_) = &doc else {
             return Err(BundleError::NotAnObject(doc.kind()));
         };
@@ -475,8 +475,8 @@ impl SpiffeBundle {
         let keys: Vec<serde_json::Value> = self
             .x509_authorities
             .iter()
-            .map(|(_, jwk)| jwk.to_value())
-            .chain(self.jwt_keys.keys.values().map(|k| k.jwk.to_value()))
+            .map(|(_, jwk)| json::to_value(jwk))
+            .chain(self.jwt_keys.keys.values().map(|k| json::to_value(&k.jwk)))
             .collect();
         doc.insert("keys".into(), keys.into());
         serde_json::to_string_pretty(&serde_json::Value::Object(doc))
@@ -485,7 +485,7 @@ impl SpiffeBundle {
 }
 
 fn normalised_entry(entry: &Json) -> String {
-    entry.to_canonical_string()
+    entry.to_sorted_string()
 }
 
 fn bit_len(n: &[u8]) -> usize {
@@ -507,7 +507,7 @@ fn b64url_member(entry: &Json, name: &str) -> Result<Vec<u8>, IgnoredReason> {
 
 fn parse_jwt_key(entry: &Json) -> Result<JwtKey, IgnoredReason> {
     let kty = match entry.get("kty") {
-        Some(Json::String(k)) => k.as_str(),
+        Some(Json::String(k)) => k.as_ref(),
         _ => return Err(IgnoredReason::NoKty),
     };
     // kty first: an unknown kty is ignored even without kid (spec: ignore that entry).
@@ -515,7 +515,7 @@ fn parse_jwt_key(entry: &Json) -> Result<JwtKey, IgnoredReason> {
         return Err(IgnoredReason::UnknownKty(kty.to_owned()));
     }
     let kid = match entry.get("kid") {
-        Some(Json::String(k)) if !k.is_empty() => k.clone(),
+        Some(Json::String(k)) if !k.is_empty() => k.to_string(),
         _ => return Err(IgnoredReason::JwtKeyWithoutKid),
     };
     let (material, decoding) = match kty {

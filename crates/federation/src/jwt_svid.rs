@@ -24,7 +24,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
 
-use crate::json::{Json, JsonError};
+use crate::json::{self, Json, JsonError};
 use crate::spiffe_id::{SpiffeId, SpiffeIdError, TrustDomain};
 use crate::store::{JwtAuthorities, LookupError};
 
@@ -212,18 +212,18 @@ impl UnverifiedJwtSvid {
         match header.get("typ") {
             None => {}
             Some(Json::String(t)) if t == "JWT" || t == "JOSE" => {}
-            Some(Json::String(t)) => return Err(JwtSvidError::BadTyp(t.clone())),
+            Some(Json::String(t)) => return Err(JwtSvidError::BadTyp(t.to_string())),
             Some(other) => return Err(JwtSvidError::BadTyp(other.kind().to_owned())),
         }
         if let Json::Object(members) = &header
             && let Some((name, _)) = members
                 .iter()
-                .find(|(k, _)| !matches!(k.as_str(), "alg" | "kid" | "typ"))
+                .find(|(k, _)| !matches!(k.as_ref(), "alg" | "kid" | "typ"))
         {
-            return Err(JwtSvidError::UnexpectedHeader(name.clone()));
+            return Err(JwtSvidError::UnexpectedHeader(name.to_string()));
         }
         let kid = match header.get("kid") {
-            Some(Json::String(k)) if !k.is_empty() => k.clone(),
+            Some(Json::String(k)) if !k.is_empty() => k.to_string(),
             _ => return Err(JwtSvidError::MissingKid),
         };
         let typ = header.get("typ").and_then(Json::as_str).map(str::to_owned);
@@ -409,7 +409,7 @@ fn decode_segment(segment: &str, part: &'static str) -> Result<Json, JwtSvidErro
     let bytes = URL_SAFE_NO_PAD
         .decode(segment)
         .map_err(|_| JwtSvidError::Base64(part))?;
-    let json = Json::parse(&bytes).map_err(|e| JwtSvidError::Json {
+    let json = json::parse(&bytes).map_err(|e| JwtSvidError::Json {
         part,
         reason: match e {
             JsonError::Syntax(s) => s,
@@ -431,7 +431,14 @@ fn numeric_date(claims: &Json, claim: &'static str) -> Result<Option<u64>, JwtSv
         Some(Json::Unsigned(n)) => Ok(Some(*n)),
         // Before 1970: treat as 0, which is in the past for every check.
         Some(Json::Negative(_)) => Ok(Some(0)),
-        Some(Json::Float(f)) if f.is_finite() => Ok(Some(if *f <= 0.0 { 0 } else { *f as u64 })),
+        Some(Json::Number(text)) => match text.parse::<f64>() {
+            // Truncated, as a NumericDate with a fraction means that second.
+            Ok(f) if f.is_finite() => Ok(Some(if f <= 0.0 { 0 } else { f as u64 })),
+            _ => Err(JwtSvidError::BadNumericDate {
+                claim,
+                found: "a number that is not a finite double",
+            }),
+        },
         Some(other) => Err(JwtSvidError::BadNumericDate {
             claim,
             found: other.kind(),
@@ -442,7 +449,7 @@ fn numeric_date(claims: &Json, claim: &'static str) -> Result<Option<u64>, JwtSv
 fn audiences(claims: &Json) -> Result<Vec<String>, JwtSvidError> {
     match claims.get("aud") {
         None => Err(JwtSvidError::MissingAud),
-        Some(Json::String(a)) => Ok(vec![a.clone()]),
+        Some(Json::String(a)) => Ok(vec![a.to_string()]),
         Some(Json::Array(items)) if !items.is_empty() => items
             .iter()
             .map(|i| i.as_str().map(str::to_owned).ok_or(JwtSvidError::BadAud))

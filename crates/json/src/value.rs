@@ -32,7 +32,7 @@ pub enum Json<'a> {
     Object(Vec<(Cow<'a, str>, Json<'a>)>),
 }
 
-impl Json<'_> {
+impl<'a> Json<'a> {
     /// The same value, owning all its text.
     pub fn into_owned(self) -> Json<'static> {
         match self {
@@ -53,7 +53,7 @@ impl Json<'_> {
     }
 
     /// The member `name` of an object, if this is an object that has it.
-    pub fn get(&self, name: &str) -> Option<&Json<'_>> {
+    pub fn get(&self, name: &str) -> Option<&Json<'a>> {
         match self {
             Json::Object(members) => members.iter().find(|(k, _)| k == name).map(|(_, v)| v),
             _ => None,
@@ -89,19 +89,29 @@ impl Json<'_> {
     /// A number whose form would depend on `f64` rounding is refused ([`NumberError`]).
     pub fn to_canonical_string(&self) -> Result<String, NumberError> {
         let mut out = String::new();
-        self.write_compact(&mut out, true)?;
+        self.write_compact(&mut out, Form::Canonical)?;
         Ok(out)
+    }
+
+    /// Compact JSON with object members sorted by name (byte order) at every level and
+    /// numbers as written. For documents whose numbers are all 64-bit integers (what the
+    /// trust registry admits) this is [`Json::to_canonical_string`], and it cannot fail.
+    pub fn to_sorted_string(&self) -> String {
+        let mut out = String::new();
+        // Numbers as written cannot fail.
+        let _ = self.write_compact(&mut out, Form::Sorted);
+        out
     }
 
     /// Compact JSON with object members in document order and numbers as written.
     pub fn to_compact_string(&self) -> String {
         let mut out = String::new();
         // Numbers as written cannot fail.
-        let _ = self.write_compact(&mut out, false);
+        let _ = self.write_compact(&mut out, Form::AsRead);
         out
     }
 
-    fn write_compact(&self, out: &mut String, canonical: bool) -> Result<(), NumberError> {
+    fn write_compact(&self, out: &mut String, form: Form) -> Result<(), NumberError> {
         match self {
             Json::Null => out.push_str("null"),
             Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -110,7 +120,9 @@ impl Json<'_> {
                 out.push('-');
                 write::write_u64(out, n.unsigned_abs());
             }
-            Json::Number(text) if canonical => Decimal::of(text).write_canonical(out, text)?,
+            Json::Number(text) if form == Form::Canonical => {
+                Decimal::of(text).write_canonical(out, text)?
+            }
             Json::Number(text) => out.push_str(text),
             Json::String(s) => write::write_string(out, s),
             Json::Array(items) => {
@@ -119,13 +131,13 @@ impl Json<'_> {
                     if i > 0 {
                         out.push(',');
                     }
-                    item.write_compact(out, canonical)?;
+                    item.write_compact(out, form)?;
                 }
                 out.push(']');
             }
             Json::Object(members) => {
                 let mut order: Vec<&(Cow<'_, str>, Json<'_>)> = members.iter().collect();
-                if canonical {
+                if form != Form::AsRead {
                     order.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
                 }
                 out.push('{');
@@ -135,11 +147,47 @@ impl Json<'_> {
                     }
                     write::write_string(out, name);
                     out.push(':');
-                    value.write_compact(out, canonical)?;
+                    value.write_compact(out, form)?;
                 }
                 out.push('}');
             }
         }
         Ok(())
+    }
+}
+
+/// How [`Json::write_compact`] orders members and writes non-integer numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// Sorted members, numbers as serde_json writes them.
+    Canonical,
+    /// Sorted members, numbers as written.
+    Sorted,
+    /// Document order, numbers as written.
+    AsRead,
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::parse;
+
+    #[test]
+    fn the_three_forms_differ_only_in_order_and_numbers() {
+        let doc = parse(br#"{"b":[2.50,-3],"a":{"d":"x\n","c":1e3}}"#).unwrap();
+        assert_eq!(
+            doc.to_compact_string(),
+            r#"{"b":[2.50,-3],"a":{"d":"x\n","c":1e3}}"#
+        );
+        assert_eq!(
+            doc.to_sorted_string(),
+            r#"{"a":{"c":1e3,"d":"x\n"},"b":[2.50,-3]}"#
+        );
+        assert_eq!(
+            doc.to_canonical_string().unwrap(),
+            r#"{"a":{"c":1000.0,"d":"x\n"},"b":[2.5,-3]}"#
+        );
+        let long = parse(br#"{"x":0.30000000000000004}"#).unwrap();
+        assert_eq!(long.to_sorted_string(), r#"{"x":0.30000000000000004}"#);
+        assert!(long.to_canonical_string().is_err());
     }
 }

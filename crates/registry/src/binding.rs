@@ -8,7 +8,7 @@
 //! whitespace therefore give the same binding bytes, and the same leaf in the log.
 
 use nucleus_federation::SpiffeBundle;
-use nucleus_federation::json::Json;
+use nucleus_federation::json::{self, Json};
 use sha2::{Digest, Sha256};
 
 use crate::metadata::DomainMetadata;
@@ -62,25 +62,25 @@ impl CanonicalBundle {
         if parsed.jwt_keys().is_empty() && parsed.x509_authorities().next().is_none() {
             return Err(BundleFormError::NoKeys);
         }
-        let doc = Json::parse(bytes).map_err(|e| BundleFormError::Bundle(e.to_string()))?;
+        let doc = json::parse(bytes).map_err(|e| BundleFormError::Bundle(e.to_string()))?;
         refuse_floats(&doc, "$")?;
         // Re-read the canonical text so that the tree itself is in canonical member order:
         // two equal bundles are then equal as trees, not only as serialised bytes.
-        let canonical = sort_keys_array(doc).to_canonical_string();
-        let document = Json::parse(canonical.as_bytes())
+        let canonical = sort_keys_array(doc).to_sorted_string();
+        let document = json::parse(canonical.as_bytes())
             .map_err(|e| BundleFormError::Bundle(e.to_string()))?;
         Ok(CanonicalBundle { document, sequence })
     }
 
     /// The canonical text.
     pub fn to_canonical_string(&self) -> String {
-        self.document.to_canonical_string()
+        self.document.to_sorted_string()
     }
 }
 
 fn refuse_floats(value: &Json, at: &str) -> Result<(), BundleFormError> {
     match value {
-        Json::Float(_) => Err(BundleFormError::Float(at.to_owned())),
+        Json::Number(_) => Err(BundleFormError::Float(at.to_owned())),
         Json::Array(items) => items
             .iter()
             .enumerate()
@@ -97,9 +97,9 @@ fn sort_keys_array(doc: Json) -> Json {
         Json::Object(members) => Json::Object(
             members
                 .into_iter()
-                .map(|(name, value)| match (name.as_str(), value) {
+                .map(|(name, value)| match (name.as_ref(), value) {
                     ("keys", Json::Array(mut keys)) => {
-                        keys.sort_by_cached_key(Json::to_canonical_string);
+                        keys.sort_by_cached_key(Json::to_sorted_string);
                         (name, Json::Array(keys))
                     }
                     (_, value) => (name, value),
@@ -127,15 +127,18 @@ impl Binding {
             ("bundle".into(), self.bundle.document.clone()),
             (
                 "bundle_endpoint_url".into(),
-                Json::String(m.bundle_endpoint_url.clone()),
+                Json::String(m.bundle_endpoint_url.clone().into()),
             ),
             (
                 "owner_github_org".into(),
-                Json::String(m.owner_github_org.clone()),
+                Json::String(m.owner_github_org.clone().into()),
             ),
             ("owner_id".into(), Json::Unsigned(m.owner_id)),
-            ("profile".into(), Json::String(m.profile.clone())),
-            ("trust_domain".into(), Json::String(m.trust_domain.clone())),
+            ("profile".into(), Json::String(m.profile.clone().into())),
+            (
+                "trust_domain".into(),
+                Json::String(m.trust_domain.clone().into()),
+            ),
         ])
     }
 
@@ -147,7 +150,7 @@ impl Binding {
         };
         if let Some((name, _)) = members.iter().find(|(k, _)| {
             !matches!(
-                k.as_str(),
+                k.as_ref(),
                 "bundle"
                     | "bundle_endpoint_url"
                     | "owner_github_org"
@@ -159,7 +162,7 @@ impl Binding {
             return Err(BindingJsonError::Shape(format!("unknown member {name:?}")));
         }
         let text = |name: &str| match doc.get(name) {
-            Some(Json::String(s)) => Ok(s.as_str()),
+            Some(Json::String(s)) => Ok(s.as_ref()),
             _ => Err(BindingJsonError::Shape(format!("{name} is not a string"))),
         };
         let owner_id = match doc.get("owner_id") {
@@ -177,14 +180,14 @@ impl Binding {
         let bundle = doc
             .get("bundle")
             .ok_or_else(|| BindingJsonError::Shape("bundle is missing".into()))?;
-        let bundle = CanonicalBundle::parse(bundle.to_canonical_string().as_bytes())
+        let bundle = CanonicalBundle::parse(bundle.to_sorted_string().as_bytes())
             .map_err(BindingJsonError::Bundle)?;
         Ok(Binding { metadata, bundle })
     }
 
     /// The canonical bytes of [`Binding::to_json`].
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        self.to_json().to_canonical_string().into_bytes()
+        self.to_json().to_sorted_string().into_bytes()
     }
 
     /// Lowercase hex SHA-256 of the canonical bytes: how attestations name the exact

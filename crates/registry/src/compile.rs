@@ -118,7 +118,7 @@ struct TomlRow<'a> {
 
 /// A JSON string literal, which is also a valid YAML double-quoted scalar.
 fn quoted(s: &str) -> String {
-    Json::String(s.to_owned()).to_canonical_string()
+    Json::String(s.to_owned().into()).to_sorted_string()
 }
 
 impl FederationSet {
@@ -133,16 +133,19 @@ impl FederationSet {
                     ("bundle".into(), m.binding.bundle.document.clone()),
                     (
                         "bundle_endpoint_url".into(),
-                        Json::String(md.bundle_endpoint_url.clone()),
+                        Json::String(md.bundle_endpoint_url.clone().into()),
                     ),
                     ("log_index".into(), Json::Unsigned(m.log_index)),
                     ("owner_id".into(), Json::Unsigned(md.owner_id)),
-                    ("profile".into(), Json::String(md.profile.clone())),
+                    ("profile".into(), Json::String(md.profile.clone().into())),
                     (
                         "spiffe_sequence".into(),
                         Json::Unsigned(m.binding.bundle.sequence),
                     ),
-                    ("trust_domain".into(), Json::String(md.trust_domain.clone())),
+                    (
+                        "trust_domain".into(),
+                        Json::String(md.trust_domain.clone().into()),
+                    ),
                 ])
             })
             .collect();
@@ -151,14 +154,14 @@ impl FederationSet {
             (
                 "log".into(),
                 Json::Object(vec![
-                    ("origin".into(), Json::String(self.origin.clone())),
-                    ("root".into(), Json::String(b64::encode(&self.root))),
+                    ("origin".into(), Json::String(self.origin.clone().into())),
+                    ("root".into(), Json::String(b64::encode(&self.root).into())),
                     ("size".into(), Json::Unsigned(self.size)),
                 ]),
             ),
             ("type".into(), Json::String(SET_TYPE.into())),
         ]);
-        let mut out = doc.to_canonical_string();
+        let mut out = doc.to_sorted_string();
         out.push('\n');
         out
     }

@@ -27,7 +27,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey};
-use nucleus_federation::json::Json;
+use nucleus_federation::json::{self, Json};
 use serde::{Deserialize, Serialize};
 
 /// GitHub Actions' OIDC issuer on github.com.
@@ -136,7 +136,7 @@ impl GithubJwks {
     /// Parses a JWK Set; non-RSA keys are skipped, a repeated kid is refused (a token
     /// naming it would be ambiguous).
     pub fn parse(bytes: &[u8]) -> Result<GithubJwks, OidcError> {
-        Json::parse(bytes).map_err(|e| OidcError::Jwks(e.to_string()))?;
+        json::parse(bytes).map_err(|e| OidcError::Jwks(e.to_string()))?;
         let set: JwkSet =
             serde_json::from_slice(bytes).map_err(|e| OidcError::Jwks(e.to_string()))?;
         let mut keys = BTreeMap::new();
@@ -254,7 +254,7 @@ fn segment(s: &str, what: &str) -> Result<Json, OidcError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(s)
         .map_err(|e| OidcError::Malformed(format!("{what}: not base64url: {e}")))?;
-    let json = Json::parse(&bytes).map_err(|e| OidcError::Malformed(format!("{what}: {e}")))?;
+    let json = json::parse(&bytes).map_err(|e| OidcError::Malformed(format!("{what}: {e}")))?;
     match json {
         Json::Object(_) => Ok(json),
         other => Err(OidcError::Malformed(format!(
@@ -266,7 +266,7 @@ fn segment(s: &str, what: &str) -> Result<Json, OidcError> {
 
 fn string_claim(claims: &Json, name: &'static str) -> Result<String, OidcError> {
     match claims.get(name) {
-        Some(Json::String(s)) => Ok(s.clone()),
+        Some(Json::String(s)) => Ok(s.to_string()),
         _ => Err(OidcError::Claim(name)),
     }
 }
@@ -320,15 +320,15 @@ pub fn verify_token(
     let header = segment(header_b64, "header")?;
     match header.get("alg") {
         Some(Json::String(alg)) if alg == "RS256" => {}
-        Some(Json::String(alg)) => return Err(OidcError::Algorithm(alg.clone())),
+        Some(Json::String(alg)) => return Err(OidcError::Algorithm(alg.to_string())),
         _ => return Err(OidcError::Algorithm(String::new())),
     }
     if let Json::Object(members) = &header
         && let Some((name, _)) = members
             .iter()
-            .find(|(k, _)| !matches!(k.as_str(), "alg" | "kid" | "typ" | "x5t"))
+            .find(|(k, _)| !matches!(k.as_ref(), "alg" | "kid" | "typ" | "x5t"))
     {
-        return Err(OidcError::Header(name.clone()));
+        return Err(OidcError::Header(name.to_string()));
     }
     match header.get("typ") {
         None => {}
@@ -336,7 +336,7 @@ pub fn verify_token(
         Some(_) => return Err(OidcError::Header("typ".into())),
     }
     let kid = match header.get("kid") {
-        Some(Json::String(k)) if !k.is_empty() => k.clone(),
+        Some(Json::String(k)) if !k.is_empty() => k.to_string(),
         _ => return Err(OidcError::UnknownKid(String::new())),
     };
     let key = jwks
@@ -359,7 +359,7 @@ pub fn verify_token(
         });
     }
     let audience = match claims.get("aud") {
-        Some(Json::String(a)) => a.clone(),
+        Some(Json::String(a)) => a.to_string(),
         Some(Json::Array(items)) if items.len() == 1 => {
             items[0].as_str().ok_or(OidcError::Claim("aud"))?.to_owned()
         }

@@ -9,7 +9,7 @@
 //! any entry whose bytes are not exactly the canonical form of what they hold, so an
 //! entry has one byte representation and one leaf hash.
 
-use nucleus_federation::json::Json;
+use nucleus_federation::json::{self, Json};
 use nucleus_lineage::merkle::{self, Hash};
 
 use crate::binding::{Binding, BindingJsonError};
@@ -43,7 +43,7 @@ pub struct LogEntry {
 
 fn attestation_json(attestation: &Attestation) -> Json {
     let bytes = serde_json::to_vec(attestation).expect("attestation serialises");
-    Json::parse(&bytes).expect("serde_json output parses")
+    json::parse(&bytes).expect("serde_json output parses")
 }
 
 impl LogEntry {
@@ -54,7 +54,7 @@ impl LogEntry {
             ("binding".into(), self.binding.to_json()),
             ("type".into(), Json::String(ENTRY_TYPE.into())),
         ])
-        .to_canonical_string()
+        .to_sorted_string()
         .into_bytes()
     }
 
@@ -65,7 +65,7 @@ impl LogEntry {
 
     /// Parses entry bytes; they must be canonical.
     pub fn parse(bytes: &[u8]) -> Result<LogEntry, EntryError> {
-        let doc = Json::parse(bytes).map_err(|e| EntryError::Shape(e.to_string()))?;
+        let doc = json::parse(bytes).map_err(|e| EntryError::Shape(e.to_string()))?;
         let Json::Object(members) = &doc else {
             return Err(EntryError::Shape("not an object".into()));
         };
@@ -85,7 +85,7 @@ impl LogEntry {
         let attestation = doc
             .get("attestation")
             .ok_or_else(|| EntryError::Shape("attestation is missing".into()))?;
-        let attestation: Attestation = serde_json::from_value(attestation.to_value())
+        let attestation: Attestation = serde_json::from_value(json::to_value(attestation))
             .map_err(|e| EntryError::Shape(format!("attestation: {e}")))?;
         let entry = LogEntry {
             binding,
