@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use nucleus_lineage::merkle::Hash;
-use nucleus_lineage::tlog_witness::{Next, Submission};
+use nucleus_lineage::tlog_witness;
 
 pub use nucleus_lineage::tlog_witness::Outcome;
 
@@ -31,25 +31,12 @@ pub async fn submit(
     note: &str,
     proof_from: impl Fn(u64) -> Result<Vec<Hash>>,
 ) -> Result<(Outcome, u64)> {
-    let endpoint = format!("{}/add-checkpoint", url.trim_end_matches('/'));
-    let mut next = Submission::start(old, size);
-    loop {
-        let submission = match next {
-            Next::Done {
-                outcome,
-                witness_size,
-            } => return Ok((outcome, witness_size)),
-            Next::Send(submission) => submission,
-        };
-        let proof = if submission.needs_proof() {
-            proof_from(submission.old())?
-        } else {
-            Vec::new()
-        };
+    let endpoint = &format!("{}/add-checkpoint", url.trim_end_matches('/'));
+    tlog_witness::submit(old, size, note, proof_from, move |body| async move {
         let response = client
-            .post(&endpoint)
+            .post(endpoint)
             .header("content-type", "text/plain; charset=utf-8")
-            .body(submission.request_body(&proof, note))
+            .body(body)
             .send()
             .await
             .with_context(|| format!("POST {endpoint}"))?;
@@ -58,6 +45,7 @@ pub async fn submit(
             .bytes()
             .await
             .context("reading the witness response")?;
-        next = submission.receive(status, &bytes)?;
-    }
+        Ok((status, bytes.to_vec()))
+    })
+    .await
 }

@@ -1,7 +1,8 @@
 //! The client side of the C2SP tlog-witness protocol (`POST <prefix>/add-checkpoint`),
 //! without I/O: request bodies, reading answers, and following 409 size corrections.
 //!
-//! A caller drives a [`Submission`] and does the HTTP POST itself:
+//! [`submit`] runs a submission to its outcome with the caller's HTTP POST; underneath, a
+//! [`Submission`] is driven step by step:
 //!
 //! ```text
 //! let mut next = Submission::start(old, size);
@@ -208,6 +209,43 @@ impl Submission {
     }
 }
 
+/// Submits `note` (the log-signed checkpoint of `size`) starting from `old`, the size the
+/// witness is believed to have cosigned, until the witness answers for good. `proof_from(old)`
+/// gives the consistency proof from `old` to `size`; `post(body)` is the caller's
+/// `POST <url>/add-checkpoint`, returning the status and the response body. Returns the
+/// outcome and the size the witness is now known to be at.
+pub async fn submit<E, P, F, Fut>(
+    old: u64,
+    size: u64,
+    note: &str,
+    mut proof_from: P,
+    mut post: F,
+) -> Result<(Outcome, u64), E>
+where
+    E: From<BadCosignatureLine>,
+    P: FnMut(u64) -> Result<Vec<Hash>, E>,
+    F: FnMut(String) -> Fut,
+    Fut: Future<Output = Result<(u16, Vec<u8>), E>>,
+{
+    let mut next = Submission::start(old, size);
+    loop {
+        let submission = match next {
+            Next::Done {
+                outcome,
+                witness_size,
+            } => return Ok((outcome, witness_size)),
+            Next::Send(submission) => submission,
+        };
+        let proof = if submission.needs_proof() {
+            proof_from(submission.old())?
+        } else {
+            Vec::new()
+        };
+        let (status, body) = post(submission.request_body(&proof, note)).await?;
+        next = submission.receive(status, &body)?;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +297,50 @@ mod tests {
             Outcome::Cosigned(lines) => assert_eq!(lines[0].key_id, 7),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// Polls a future whose awaits are all ready (the fake witness below answers at once).
+    fn ready<F: Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(output) => output,
+            std::task::Poll::Pending => panic!("the fake witness never waits"),
+        }
+    }
+
+    #[test]
+    fn submit_follows_a_conflict_and_returns_the_cosignature() {
+        let line = NoteSignature {
+            name: "w".into(),
+            key_id: 7,
+            blob: vec![9; 72],
+        }
+        .to_line();
+        let mut answers = vec![(200u16, line.into_bytes()), (409, b"3\n".to_vec())];
+        let mut bodies = Vec::new();
+        let mut proofs_from = Vec::new();
+        let result: Result<_, BadCosignatureLine> = ready(submit(
+            0,
+            5,
+            "note\n",
+            |old| {
+                proofs_from.push(old);
+                Ok(vec![[old as u8; 32]])
+            },
+            |body| {
+                bodies.push(body);
+                let answer = answers.pop().expect("two requests at most");
+                async move { Ok(answer) }
+            },
+        ));
+        let (outcome, at) = result.unwrap();
+        assert!(matches!(outcome, Outcome::Cosigned(lines) if lines[0].key_id == 7));
+        assert_eq!(at, 5);
+        // First from 0 (no proof), then from the witness's 3 with a proof from 3.
+        assert_eq!(proofs_from, [3]);
+        assert!(bodies[0].starts_with("old 0\n\nnote\n"), "{:?}", bodies[0]);
+        assert!(bodies[1].starts_with(&format!("old 3\n{}\n\n", b64::encode(&[3u8; 32]))));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::time::Duration;
 use nucleus_lineage::merkle::{self, Hash};
 use nucleus_lineage::policy::Policy;
 use nucleus_lineage::quorum::{QuorumError, QuorumReport, verify_cosigned_checkpoint};
-use nucleus_lineage::tlog_witness::{BadCosignatureLine, Next, Outcome, Submission};
+use nucleus_lineage::tlog_witness::{self, BadCosignatureLine, Outcome};
 use nucleus_lineage::{Note, Vkey};
 
 /// Why cosigning could not run at all (a witness refusing is an outcome, not an error).
@@ -78,39 +78,36 @@ async fn submit(
     leaves: &[Hash],
     note: &str,
 ) -> Result<(Outcome, u64), SubmitError> {
-    let endpoint = format!("{}/add-checkpoint", url.trim_end_matches('/'));
+    let endpoint = &format!("{}/add-checkpoint", url.trim_end_matches('/'));
     let http = |source| SubmitError::Http {
         endpoint: endpoint.clone(),
         source,
     };
-    let mut next = Submission::start(old, leaves.len() as u64);
-    loop {
-        let submission = match next {
-            Next::Done {
-                outcome,
-                witness_size,
-            } => return Ok((outcome, witness_size)),
-            Next::Send(submission) => submission,
-        };
-        let proof = if submission.needs_proof() {
-            merkle::consistency_proof(leaves, submission.old()).map_err(|e| SubmitError::Proof {
-                old: submission.old(),
-                reason: e.to_string(),
-            })?
-        } else {
-            Vec::new()
-        };
-        let response = client
-            .post(&endpoint)
-            .header("content-type", "text/plain; charset=utf-8")
-            .body(submission.request_body(&proof, note))
-            .send()
-            .await
-            .map_err(http)?;
-        let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(http)?;
-        next = submission.receive(status, &body)?;
-    }
+    let proof_from = |old| {
+        merkle::consistency_proof(leaves, old).map_err(|e| SubmitError::Proof {
+            old,
+            reason: e.to_string(),
+        })
+    };
+    tlog_witness::submit(
+        old,
+        leaves.len() as u64,
+        note,
+        proof_from,
+        move |body| async move {
+            let response = client
+                .post(endpoint)
+                .header("content-type", "text/plain; charset=utf-8")
+                .body(body)
+                .send()
+                .await
+                .map_err(http)?;
+            let status = response.status().as_u16();
+            let bytes = response.bytes().await.map_err(http)?;
+            Ok((status, bytes.to_vec()))
+        },
+    )
+    .await
 }
 
 /// Asks every policy witness to cosign `note` (a checkpoint of `leaves`, signed by the
