@@ -1,13 +1,11 @@
 //! The producer without witnesses: init, append, checkpoint, export, verify, policy tools.
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
 
+use common::{nucleus, verify, verify_json_ok, write_anchor};
 use nucleus_testkit::command::{run, run_ok};
-
-fn nucleus() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_nucleus"))
-}
 
 fn append(dir: &Path, session: &str, kind: &str, extra: &[&str]) -> serde_json::Value {
     let out = run_ok(
@@ -92,24 +90,8 @@ fn local_session_exports_and_verifies() {
     let policy = tmp.path().join("policy.txt");
     std::fs::write(&policy, "quorum none\n").unwrap();
     let anchor = tmp.path().join("anchor.json");
-    run_ok(
-        nucleus()
-            .args(["policy", "anchor"])
-            .arg("--policy")
-            .arg(&policy)
-            .arg("--dir")
-            .arg(&dir)
-            .arg("--out")
-            .arg(&anchor),
-    );
-    let report = run_ok(
-        nucleus()
-            .args(["bundle", "verify", "--json"])
-            .arg(&bundle)
-            .arg("--trust-anchor")
-            .arg(&anchor),
-    );
-    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    write_anchor(&policy, &dir, &anchor);
+    let report = verify_json_ok(&bundle, &anchor);
     let edges = report["report"]["edges"].as_array().unwrap();
     assert_eq!(edges.len(), 2);
     assert_eq!(edges[1]["ts"], "2026-11-29T02:00:00Z");
@@ -126,21 +108,8 @@ fn local_session_exports_and_verifies() {
             .arg(&other),
     );
     let other_anchor = tmp.path().join("other-anchor.json");
-    run_ok(
-        nucleus()
-            .args(["policy", "anchor"])
-            .arg("--policy")
-            .arg(&policy)
-            .arg("--dir")
-            .arg(&other)
-            .arg("--out")
-            .arg(&other_anchor),
-    );
-    let out = run(nucleus()
-        .args(["bundle", "verify"])
-        .arg(&bundle)
-        .arg("--trust-anchor")
-        .arg(&other_anchor));
+    write_anchor(&policy, &other, &other_anchor);
+    let out = run(&mut verify(&bundle, &other_anchor));
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown_kid"));
 }
@@ -162,12 +131,9 @@ fn policy_check_reports_the_bad_line() {
 #[test]
 fn verifies_the_upstream_v1_fixture() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../envelope/testdata/upstream");
-    let out = run_ok(
-        nucleus()
-            .args(["bundle", "verify"])
-            .arg(root.join("bundle.json"))
-            .arg("--trust-anchor")
-            .arg(root.join("trust-anchor.json")),
-    );
+    let out = run_ok(&mut verify(
+        &root.join("bundle.json"),
+        &root.join("trust-anchor.json"),
+    ));
     assert!(out.contains("OK: V1 bundle"), "{out}");
 }

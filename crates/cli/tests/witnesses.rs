@@ -1,18 +1,17 @@
 //! The producer against three real `nucleus-witness` processes: a 2-of-3 policy, a 409
 //! recovery with a consistency proof, and a refused fork; then export and verify.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
+use std::path::Path;
+use std::process::Output;
+
+use common::{nucleus, verify, verify_json_ok, write_anchor};
 use ed25519_dalek::SigningKey;
 use nucleus_testkit::command::{run, run_ok};
 use nucleus_testkit::witness::{WitnessProcess, witness_binary};
 
 const ORIGIN: &str = "example.com/nucleus/cli-test";
-
-fn nucleus() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_nucleus"))
-}
 
 /// Witness `i` of the test, trusting the test log, its state under `dir`.
 fn start_witness(bin: &Path, dir: &Path, i: u8, log_pub_hex: &str) -> WitnessProcess {
@@ -131,24 +130,8 @@ fn two_of_three_quorum_409_recovery_and_a_refused_fork() {
             .arg(&payload),
     );
     let anchor = tmp.path().join("anchor.json");
-    run_ok(
-        nucleus()
-            .args(["policy", "anchor"])
-            .arg("--policy")
-            .arg(&policy)
-            .arg("--dir")
-            .arg(&main)
-            .arg("--out")
-            .arg(&anchor),
-    );
-    let report = run_ok(
-        nucleus()
-            .args(["bundle", "verify", "--json"])
-            .arg(&bundle)
-            .arg("--trust-anchor")
-            .arg(&anchor),
-    );
-    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    write_anchor(&policy, &main, &anchor);
+    let report = verify_json_ok(&bundle, &anchor);
     assert_eq!(report["ok"], true);
     assert_eq!(report["report"]["edge_count"], 3);
     assert_eq!(report["report"]["quorum_satisfied"], true);
@@ -167,11 +150,7 @@ fn two_of_three_quorum_409_recovery_and_a_refused_fork() {
         .replacen("tool_call", "tool_cal1", 1);
     let bad = tmp.path().join("bad.json");
     std::fs::write(&bad, tampered).unwrap();
-    let out = run(nucleus()
-        .args(["bundle", "verify", "--json"])
-        .arg(&bad)
-        .arg("--trust-anchor")
-        .arg(&anchor));
+    let out = run(verify(&bad, &anchor).arg("--json"));
     assert!(!out.status.success());
     let err: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(err["error"]["kind"], "bad_seal");
