@@ -13,6 +13,15 @@ fn value(spec: &Spec) -> Value {
     serde_json::to_value(build(spec)).unwrap()
 }
 
+/// The default bundle, cosigned by the test witnesses at `indices` (repeats give duplicate
+/// lines).
+fn cosigned_by(indices: &[usize]) -> Value {
+    value(&Spec {
+        cosigners: indices.to_vec(),
+        ..Spec::default()
+    })
+}
+
 /// Replaces the bundle's checkpoint text with `edit` of it.
 fn edit_checkpoint(b: &mut Value, edit: impl FnOnce(&str) -> String) {
     let edited = edit(b["log"]["checkpoint"].as_str().unwrap());
@@ -333,10 +342,7 @@ fn wrong_witness_keys_do_not_count() {
 
 #[test]
 fn threshold_not_met() {
-    let b = value(&Spec {
-        cosigners: vec![2],
-        ..Spec::default()
-    });
+    let b = cosigned_by(&[2]);
     let err = verify_value(&b, &anchor()).unwrap_err();
     assert_eq!(
         err,
@@ -354,10 +360,7 @@ fn threshold_not_met() {
 
 #[test]
 fn duplicate_cosigner_counts_once() {
-    let b = value(&Spec {
-        cosigners: vec![1, 1, 1],
-        ..Spec::default()
-    });
+    let b = cosigned_by(&[1, 1, 1]);
     let err = verify_value(&b, &anchor()).unwrap_err();
     assert_eq!(
         err,
@@ -391,15 +394,9 @@ fn policy_quorum_is_enforced() {
         .map(|c| c.policy_name.clone().unwrap())
         .collect();
     assert_eq!(policy_names, ["wa", "wb", "wc"]);
-    let two = value(&Spec {
-        cosigners: vec![0, 2],
-        ..Spec::default()
-    });
+    let two = cosigned_by(&[0, 2]);
     verify_value(&two, &policy_anchor()).unwrap();
-    let one = value(&Spec {
-        cosigners: vec![2],
-        ..Spec::default()
-    });
+    let one = cosigned_by(&[2]);
     let err = verify_value(&one, &policy_anchor()).unwrap_err();
     assert_eq!(
         err,
