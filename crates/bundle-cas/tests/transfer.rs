@@ -12,20 +12,8 @@ use nucleus_bundle_cas::{
     BlobStore, BundleHash, FetchError, FetchOptions, FetchProgress, NodeTicket, PublishOptions,
     Publisher, fetch, fetch_with_progress,
 };
+use nucleus_testkit::bytes::pseudo_random;
 use tampering::{Relay, Tamper};
-
-/// Deterministic, incompressible-looking test bytes (xorshift).
-fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
 
 fn quick() -> FetchOptions {
     FetchOptions {

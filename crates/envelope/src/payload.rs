@@ -54,23 +54,11 @@ fn sha256_in_steps(text: &[u8]) -> Option<[u8; 32]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nucleus_testkit::bytes::pseudo_random;
 
     /// What the payload hash was before: decode the whole text, then hash.
     fn reference(text: &str) -> Result<[u8; 32], Base64Error> {
         b64::decode_canonical(text).map(|data| Sha256::digest(&data).into())
-    }
-
-    /// Deterministic bytes (xorshift), so failures reproduce.
-    fn bytes(len: usize, seed: u64) -> Vec<u8> {
-        let mut x = seed | 1;
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x >> 24) as u8
-            })
-            .collect()
     }
 
     /// Decoded lengths around the step boundary and around padding: each gives texts that
@@ -88,7 +76,7 @@ mod tests {
     #[test]
     fn matches_decode_then_hash_on_canonical_text() {
         for (i, len) in lengths().into_iter().enumerate() {
-            let data = bytes(len, i as u64);
+            let data = pseudo_random(len, i as u64);
             let text = b64::encode(&data);
             let expected: [u8; 32] = Sha256::digest(&data).into();
             assert_eq!(sha256_of_base64(&text), Ok(expected), "length {len}");
@@ -114,7 +102,7 @@ mod tests {
             "====".into(),
         ];
         for len in lengths() {
-            let text = b64::encode(&bytes(len, 7));
+            let text = b64::encode(&pseudo_random(len, 7));
             if text.is_empty() {
                 continue;
             }
