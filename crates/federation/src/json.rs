@@ -17,25 +17,12 @@ pub fn parse(bytes: &[u8]) -> Result<Json, JsonError> {
     nucleus_json::parse(bytes).map(nucleus_json::Json::into_owned)
 }
 
-/// Converts to a `serde_json::Value` (to read a subtree with serde). A number that is not a
-/// 64-bit integer is read by serde_json from its text, as it would have read the document.
+/// Converts to a `serde_json::Value` (to read a subtree with serde), through nucleus-json's
+/// `Serialize`: a number that is not a 64-bit integer becomes the nearest `f64`.
 pub fn to_value(json: &Json) -> serde_json::Value {
-    use serde_json::Value;
-    match json {
-        Json::Null => Value::Null,
-        Json::Bool(b) => Value::Bool(*b),
-        Json::Unsigned(n) => Value::from(*n),
-        Json::Negative(n) => Value::from(*n),
-        Json::Number(text) => serde_json::from_str(text).unwrap_or(Value::Null),
-        Json::String(s) => Value::String(s.to_string()),
-        Json::Array(items) => Value::Array(items.iter().map(to_value).collect()),
-        Json::Object(members) => Value::Object(
-            members
-                .iter()
-                .map(|(k, v)| (k.to_string(), to_value(v)))
-                .collect(),
-        ),
-    }
+    // Cannot fail: member names are strings and every number passed the grammar and the
+    // f64 range when it was parsed.
+    serde_json::to_value(json).unwrap_or(serde_json::Value::Null)
 }
 
 #[cfg(test)]
